@@ -1,0 +1,287 @@
+/* flatten.c - nested Lua parameters to sorted flat key/value strings. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flatten.h"
+
+#define FLAT_MT "compshare.flat"
+
+static int flat_gc(lua_State *L)
+{
+    cs_flat *f = (cs_flat *)lua_touserdata(L, 1);
+    free(f->arena);
+    free(f->pairs);
+    free(f->prefix);
+    f->arena = NULL;
+    f->pairs = NULL;
+    f->prefix = NULL;
+    return 0;
+}
+
+cs_flat *cs_flat_push(lua_State *L)
+{
+    cs_flat *f = (cs_flat *)lua_newuserdata(L, sizeof *f);
+    memset(f, 0, sizeof *f);
+    if (luaL_newmetatable(L, FLAT_MT)) {
+        lua_pushcfunction(L, flat_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    return f;
+}
+
+static void *grow(lua_State *L, void *p, size_t *cap, size_t need, size_t size)
+{
+    size_t ncap = *cap ? *cap : 16;
+    void *np;
+    while (ncap < need) {
+        if (ncap > ((size_t)-1) / 2 / size)
+            luaL_error(L, "compshare: parameters too large");
+        ncap *= 2;
+    }
+    np = realloc(p, ncap * size);
+    if (np == NULL)
+        luaL_error(L, "compshare: out of memory");
+    *cap = ncap;
+    return np;
+}
+
+void cs_flat_reserve(lua_State *L, cs_flat *f, size_t n)
+{
+    if (f->used + n + 1 > f->cap)
+        f->arena = (char *)grow(L, f->arena, &f->cap, f->used + n + 1, 1);
+}
+
+size_t cs_flat_append(lua_State *L, cs_flat *f, const char *s, size_t n)
+{
+    size_t off = f->used;
+    cs_flat_reserve(L, f, n);
+    if (n)
+        memcpy(f->arena + off, s, n);
+    f->used += n;
+    f->arena[f->used] = '\0'; /* keeps every string NUL-terminated in place */
+    return off;
+}
+
+/* Write a number the way the API gateway reads it: integral values with no
+ * fraction, others in the shortest form that reads back exactly, and never
+ * with an exponent (Go's strconv.FormatFloat(v, 'f', -1, 64)). */
+static size_t format_number(lua_State *L, int idx, char *out, size_t outsz)
+{
+    double v;
+    char tmp[64];
+    int prec, exp10, decimals;
+    const char *e;
+
+    if (cs_isinteger(L, idx))
+        return (size_t)snprintf(out, outsz, "%lld", (long long)cs_tointeger(L, idx));
+    v = (double)lua_tonumber(L, idx);
+    if (isnan(v) || isinf(v))
+        luaL_error(L, "compshare: cannot encode %s as a parameter", isnan(v) ? "NaN" : "infinity");
+    if (v == floor(v)) {
+        if (v == 0)
+            v = 0; /* -0.0 is "0" */
+        return (size_t)snprintf(out, outsz, "%.0f", v);
+    }
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    e = strchr(tmp, 'e');
+    if (e == NULL)
+        return (size_t)snprintf(out, outsz, "%s", tmp);
+    exp10 = atoi(e + 1);
+    decimals = prec - 1 - exp10;
+    if (decimals < 0)
+        decimals = 0;
+    return (size_t)snprintf(out, outsz, "%.*f", decimals, v);
+}
+
+/* Is the table at idx a sequence 1..n with no other keys? Empty counts as one. */
+static int is_array(lua_State *L, int idx, size_t *n)
+{
+    size_t len = cs_rawlen(L, idx), count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        count++;
+        if (lua_type(L, -1) != LUA_TNUMBER) {
+            lua_pop(L, 1);
+            return 0;
+        }
+    }
+    *n = len;
+    return count == len;
+}
+
+typedef struct {
+    lua_State *L;
+    cs_flat *f;
+    const void *stack[CS_MAX_DEPTH + 1];
+    size_t plen; /* length of the key prefix in f->prefix */
+} walker;
+
+static void push_prefix(walker *w, const char *s, size_t n)
+{
+    size_t need = w->plen + n + 2;
+    if (need > w->f->pcap)
+        w->f->prefix = (char *)grow(w->L, w->f->prefix, &w->f->pcap, need, 1);
+    if (w->plen)
+        w->f->prefix[w->plen++] = '.';
+    memcpy(w->f->prefix + w->plen, s, n);
+    w->plen += n;
+    w->f->prefix[w->plen] = '\0';
+}
+
+static void add_pair(walker *w, const char *v, size_t vlen)
+{
+    cs_flat *f = w->f;
+    cs_pair *p;
+    if (f->npairs + 1 > f->paircap)
+        f->pairs = (cs_pair *)grow(w->L, f->pairs, &f->paircap, f->npairs + 1, sizeof *f->pairs);
+    p = &f->pairs[f->npairs];
+    p->key = cs_flat_append(w->L, f, w->f->prefix, w->plen);
+    p->klen = w->plen;
+    p->val = cs_flat_append(w->L, f, v, vlen);
+    p->vlen = vlen;
+    f->npairs++;
+}
+
+static void walk(walker *w, int idx, int depth);
+
+static void walk_value(walker *w, int idx, int depth)
+{
+    lua_State *L = w->L;
+    char num[400];
+    size_t n;
+    const char *s;
+
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING:
+        s = lua_tolstring(L, idx, &n);
+        add_pair(w, s, n);
+        break;
+    case LUA_TNUMBER:
+        n = format_number(L, idx, num, sizeof num);
+        add_pair(w, num, n);
+        break;
+    case LUA_TBOOLEAN:
+        if (lua_toboolean(L, idx))
+            add_pair(w, "true", 4);
+        else
+            add_pair(w, "false", 5);
+        break;
+    case LUA_TTABLE:
+        walk(w, idx, depth + 1);
+        break;
+    default:
+        luaL_error(L, "compshare: parameter '%s' is a %s; only strings, numbers, booleans and tables can be sent",
+                   w->plen ? w->f->prefix : "?", luaL_typename(L, idx));
+    }
+}
+
+static void walk(walker *w, int idx, int depth)
+{
+    lua_State *L = w->L;
+    const void *self = lua_topointer(L, idx);
+    size_t saved = w->plen, n, i;
+    int d;
+
+    w->f->prefix = (char *)grow(L, w->f->prefix, &w->f->pcap, w->plen + 1, 1);
+    w->f->prefix[w->plen] = '\0';
+    if (depth > CS_MAX_DEPTH)
+        luaL_error(L, "compshare: parameter '%s' is nested deeper than %d levels", w->f->prefix, CS_MAX_DEPTH);
+    for (d = 0; d < depth; d++)
+        if (w->stack[d] == self)
+            luaL_error(L, "compshare: parameter '%s' is a cyclic table", w->f->prefix);
+    w->stack[depth] = self;
+    luaL_checkstack(L, 4, "compshare: parameters nested too deeply");
+
+    if (depth > 0 && is_array(L, idx, &n)) {
+        char num[32];
+        for (i = 1; i <= n; i++) {
+            int len = snprintf(num, sizeof num, "%lu", (unsigned long)(i - 1));
+            lua_rawgeti(L, idx, (int)i);
+            push_prefix(w, num, (size_t)len);
+            walk_value(w, lua_gettop(L), depth);
+            w->plen = saved;
+            lua_pop(L, 1);
+        }
+        return;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        size_t klen;
+        const char *k;
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            w->f->prefix[saved] = '\0';
+            luaL_error(L, "compshare: parameter table '%s' mixes array items and named fields (or has a %s key)",
+                       saved ? w->f->prefix : "(top level)", luaL_typename(L, -2));
+        }
+        k = lua_tolstring(L, -2, &klen);
+        push_prefix(w, k, klen);
+        walk_value(w, lua_gettop(L), depth);
+        w->plen = saved;
+        lua_pop(L, 1);
+    }
+}
+
+static int key_less(const cs_flat *f, const cs_pair *x, const cs_pair *y)
+{
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(f->arena + x->key, f->arena + y->key, n);
+    return c < 0 || (c == 0 && x->klen < y->klen);
+}
+
+/* Stable bottom-up merge sort by key bytes (qsort has no context pointer). */
+static void sort_pairs(lua_State *L, cs_flat *f)
+{
+    size_t n = f->npairs, width, i;
+    cs_pair *a = f->pairs, *b, *t;
+    if (n < 2)
+        return;
+    b = (cs_pair *)malloc(n * sizeof *b);
+    if (b == NULL)
+        luaL_error(L, "compshare: out of memory");
+    for (width = 1; width < n; width *= 2) {
+        for (i = 0; i < n; i += 2 * width) {
+            size_t lo = i, mid = i + width < n ? i + width : n;
+            size_t hi = i + 2 * width < n ? i + 2 * width : n, l = lo, r = mid, k = lo;
+            while (l < mid && r < hi)
+                b[k++] = key_less(f, &a[r], &a[l]) ? a[r++] : a[l++];
+            while (l < mid)
+                b[k++] = a[l++];
+            while (r < hi)
+                b[k++] = a[r++];
+        }
+        t = a;
+        a = b;
+        b = t;
+    }
+    if (a != f->pairs) {
+        memcpy(f->pairs, a, n * sizeof *a);
+        b = a;
+    }
+    free(b);
+}
+
+void cs_flatten(lua_State *L, int idx, cs_flat *f)
+{
+    walker w;
+    size_t i;
+
+    idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    w.L = L;
+    w.f = f;
+    w.plen = 0;
+    walk(&w, idx, 0);
+    sort_pairs(L, f);
+    for (i = 1; i < f->npairs; i++)
+        if (f->pairs[i].klen == f->pairs[i - 1].klen &&
+            memcmp(CS_KEY(f, i), CS_KEY(f, i - 1), f->pairs[i].klen) == 0)
+            luaL_error(L, "compshare: parameter '%s' is given twice", CS_KEY(f, i));
+}

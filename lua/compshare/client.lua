@@ -1,0 +1,201 @@
+--- The client: builds, signs and sends one call, and maps the answer.
+local core = require "compshare.core"
+local errors = require "compshare.errors"
+local json = require "compshare.json"
+local retry = require "compshare.retry"
+
+local Client = {}
+Client.__index = Client
+
+-- Private keys live here, keyed by client, never as a field a dump could show.
+local secrets = setmetatable({}, { __mode = "k" })
+
+local DEFAULT_BASE_URL = "https://api.compshare.cn"
+
+local function user_agent(version)
+  local luav = (jit and jit.version) or _VERSION
+  return ("compshare-lua/%s (%s; +https://github.com/compshare-lua)"):format(version, luav)
+end
+
+local function now_ms()
+  if ngx and ngx.now then return math.floor(ngx.now() * 1000) end
+  return os.time() * 1000
+end
+
+local function default_sleep(s)
+  if s <= 0 then return end
+  if ngx and ngx.sleep then
+    local ok = pcall(ngx.sleep, s)
+    if ok then return end
+  end
+  local t = os.clock() + s           -- portable fallback; the curl session
+  while os.clock() < t do end        -- offers a real sleep when present
+end
+
+--- Is `action` safe to send twice? From the generated spec when present.
+local function idempotent(action)
+  local ok, spec = pcall(require, "compshare.spec")
+  if ok and spec.actions and spec.actions[action] then
+    return spec.actions[action].retry_safe ~= false
+  end
+  return not (action:find("^Create") or action:find("^Copy") or action:find("^Publish"))
+end
+
+--- new(opts, version) -> client. See compshare.new for the options.
+function Client.new(opts, version)
+  local self = setmetatable({
+    public_key = opts.public_key,
+    region = opts.region,
+    zone = opts.zone,
+    project_id = opts.project_id,
+    base_url = opts.base_url or DEFAULT_BASE_URL,
+    timeout = opts.timeout or 30,
+    max_retries = opts.max_retries or 0,
+    user_agent = opts.user_agent or user_agent(version),
+    logger = opts.logger,
+    sleep = opts.sleep or default_sleep,
+    random = opts.random or math.random,
+  }, Client)
+  secrets[self] = opts.private_key
+  if opts.transport then
+    self.transport = opts.transport
+  else
+    self.transport = require("compshare.transport").default(opts)
+  end
+  return self
+end
+
+function Client:__tostring()
+  local pk = self.public_key or ""
+  return ("compshare.client{public_key=%s, region=%s, zone=%s, base_url=%s}"):format(
+    #pk > 8 and (pk:sub(1, 4) .. "…" .. pk:sub(-4)) or "***",
+    tostring(self.region), tostring(self.zone), tostring(self.base_url))
+end
+
+--- The signed request for one call, or nil, validation error.
+function Client:prepare(action, params)
+  if type(action) ~= "string" or action == "" then
+    error("compshare: call needs an action name (a string)", 3)
+  end
+  if params ~= nil and type(params) ~= "table" then
+    return nil, errors.validation(action, { { path = "", message = "params must be a table, got " .. type(params) } })
+  end
+  local p = {}
+  for k, v in pairs(params or {}) do p[k] = v end
+  p.Action = action
+  if p.Region == nil then p.Region = self.region end
+  if p.Zone == nil then p.Zone = self.zone end
+  if p.ProjectId == nil then p.ProjectId = self.project_id end
+  local secret = secrets[self]
+  if type(self.public_key) ~= "string" or type(secret) ~= "string" then
+    return nil, errors.new { kind = "validation", action = action,
+      message = "no credentials: set public_key and private_key, or UCLOUD_PUBLIC_KEY and UCLOUD_PRIVATE_KEY" }
+  end
+  p.PublicKey = self.public_key
+  local ok, body = pcall(core.encode, p, secret)
+  if not ok then
+    return nil, errors.validation(action, { { path = "", message = tostring(body):gsub("^.-compshare: ", "") } })
+  end
+  return {
+    url = self.base_url,
+    method = "POST",
+    headers = {
+      ["Content-Type"] = "application/x-www-form-urlencoded",
+      ["User-Agent"] = self.user_agent,
+      ["U-Timestamp-Ms"] = tostring(now_ms()),
+    },
+    body = body,
+    action = action,
+  }
+end
+
+local function header(res, name)
+  local h = res.headers
+  if not h then return nil end
+  return h[name] or h[name:lower()] or h[name:upper()]
+end
+
+--- Map a transport answer (or failure) to response, or nil, err.
+function Client:interpret(action, res, terr)
+  if not res then
+    local kind, msg, sent = "transport", tostring(terr), true
+    if type(terr) == "table" then
+      kind = terr.kind == "timeout" and "timeout" or "transport"
+      msg = terr.message or msg
+      if terr.sent ~= nil then sent = terr.sent end
+    elseif msg:find("timeout") or msg:find("timed out") then
+      kind = "timeout"
+    end
+    return nil, errors.new { kind = kind, action = action, message = msg,
+      retryable = true, maybe_applied = sent }
+  end
+  local request_id = header(res, "X-UCLOUD-REQUEST-UUID")
+  local status = tonumber(res.status) or 0
+  if status >= 400 then
+    return nil, errors.new { kind = "http", code = status, action = action, request_id = request_id,
+      message = "HTTP " .. status .. (res.body and #res.body > 0 and (": " .. res.body:sub(1, 200):gsub("%s+", " ")) or ""),
+      retryable = retry.status_retryable(status), maybe_applied = status >= 500,
+      retry_after = retry.parse_retry_after(header(res, "Retry-After")) }
+  end
+  local body = res.body
+  if body == nil or body == "" then
+    return nil, errors.new { kind = "decode", code = status, action = action, request_id = request_id,
+      message = "empty response body", maybe_applied = true }
+  end
+  local data, derr = json.decode(body)
+  if type(data) ~= "table" then
+    return nil, errors.new { kind = "decode", code = status, action = action, request_id = request_id,
+      message = "response is not a JSON object: " .. tostring(derr or type(data)), maybe_applied = true }
+  end
+  local code = json.number(data.RetCode)
+  if code == nil then
+    return nil, errors.new { kind = "decode", code = status, action = action, request_id = request_id,
+      message = "response has no RetCode", maybe_applied = true }
+  end
+  data.RetCode = code
+  if code ~= 0 then
+    return nil, errors.new { kind = "api", code = code, action = action, request_id = request_id,
+      message = tostring(data.Message or ""), retryable = retry.retcode_retryable(code), response = data }
+  end
+  return data
+end
+
+--- Send a prepared request with the retry policy. Returns response or nil, err.
+function Client:send(req, call_opts)
+  call_opts = call_opts or {}
+  local action = req.action
+  local max = call_opts.max_retries or self.max_retries
+  local safe = idempotent(action)
+  req.timeout = call_opts.timeout or self.timeout
+  local attempt = 0
+  while true do
+    if self.logger then self.logger(("-> %s attempt %d"):format(action, attempt + 1)) end
+    local res, terr = self.transport(req)
+    local data, err = self:interpret(action, res, terr)
+    if data then
+      if self.logger then self.logger(("<- %s ok"):format(action)) end
+      return data
+    end
+    err.attempts = attempt + 1
+    if self.logger then self.logger("<- " .. tostring(err)) end
+    if attempt >= max or not retry.should_retry(err, safe) then
+      if not safe and err.maybe_applied and err.kind ~= "api" then
+        err.hint = err.hint or ("%s is not safe to repeat and may have been applied; "
+          .. "look for the resource before trying again"):format(action)
+      end
+      return nil, err
+    end
+    attempt = attempt + 1
+    self.sleep(retry.delay(attempt, err.retry_after, self.random))
+    req.headers["U-Timestamp-Ms"] = tostring(now_ms())
+  end
+end
+
+--- call(action, params [, call_opts]) -> response table, or nil, err.
+function Client:call(action, params, call_opts)
+  local req, err = self:prepare(action, params)
+  if not req then return nil, err end
+  return self:send(req, call_opts)
+end
+
+return Client

@@ -1,0 +1,35 @@
+--- The default transport: one libcurl session (kept-alive connections) per client.
+local core = require "compshare.core"
+
+local curl = {}
+
+local function as_error(kind, message, sent)
+  return { kind = kind == "timeout" and "timeout" or "transport",
+           reason = kind, message = message, sent = sent }
+end
+
+--- new(opts) -> transport. opts.insecure, opts.cainfo, opts.logger.
+function curl.new(opts)
+  opts = opts or {}
+  if opts.insecure and opts.logger then
+    opts.logger("WARNING: TLS verification is off (insecure = true)")
+  end
+  local session = core.session { verify = not opts.insecure, cainfo = opts.cainfo }
+  local t = {}
+  function t.batch(reqs, concurrency)
+    local out = session:batch(reqs, concurrency or 8)
+    for i, r in ipairs(out) do
+      if r.error then out[i] = { error = as_error(r.error, r.message, r.sent) } end
+    end
+    return out
+  end
+  function t.close() session:close() end
+  t.session = session
+  return setmetatable(t, { __call = function(_, req)
+    local res, kind, message, sent = session:request(req)
+    if res then return res end
+    return nil, as_error(kind, message, sent)
+  end })
+end
+
+return curl

@@ -1,4 +1,8 @@
 /* core.c - the compshare.core module: signing, form encoding, libcurl session. */
+#include <errno.h>
+#include <math.h>
+#include <time.h>
+
 #include "compat.h"
 #include "form.h"
 #include "session.h"
@@ -14,12 +18,49 @@
 #define CS_EXPORT
 #endif
 
+/* core.sleep(seconds): block the calling thread (never used inside nginx). */
+static int cs_lua_sleep(lua_State *L)
+{
+    double s = luaL_checknumber(L, 1);
+    struct timespec ts, rem;
+    if (!(s > 0))
+        return 0;
+    if (s > 86400)
+        s = 86400;
+    ts.tv_sec = (time_t)floor(s);
+    ts.tv_nsec = (long)((s - floor(s)) * 1e9);
+    while (nanosleep(&ts, &rem) != 0 && errno == EINTR)
+        ts = rem;
+    return 0;
+}
+
+/* core.now(): wall-clock seconds with sub-second precision. */
+static int cs_lua_now(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+    return 1;
+}
+
+/* core.monotonic(): seconds from an arbitrary start, never going backwards. */
+static int cs_lua_monotonic(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+    return 1;
+}
+
 static const luaL_Reg funcs[] = {
     {"sign", cs_lua_sign},
     {"encode", cs_lua_encode},
     {"flatten", cs_lua_flatten},
     {"form_encode", cs_lua_form_encode},
     {"form_decode", cs_lua_form_decode},
+    {"sleep", cs_lua_sleep},
+    {"now", cs_lua_now},
+    {"monotonic", cs_lua_monotonic},
     {NULL, NULL},
 };
 

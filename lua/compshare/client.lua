@@ -3,6 +3,7 @@ local core = require "compshare.core"
 local errors = require "compshare.errors"
 local json = require "compshare.json"
 local retry = require "compshare.retry"
+local util = require "compshare.util"
 
 local Client = {}
 Client.__index = Client
@@ -18,18 +19,7 @@ local function user_agent(version)
 end
 
 local function now_ms()
-  if ngx and ngx.now then return math.floor(ngx.now() * 1000) end
-  return os.time() * 1000
-end
-
-local function default_sleep(s)
-  if s <= 0 then return end
-  if ngx and ngx.sleep then
-    local ok = pcall(ngx.sleep, s)
-    if ok then return end
-  end
-  local t = os.clock() + s           -- portable fallback; the curl session
-  while os.clock() < t do end        -- offers a real sleep when present
+  return math.floor(util.now() * 1000)
 end
 
 --- Is `action` safe to send twice? From the generated spec when present.
@@ -53,7 +43,7 @@ function Client.new(opts, version)
     max_retries = opts.max_retries or 0,
     user_agent = opts.user_agent or user_agent(version),
     logger = opts.logger,
-    sleep = opts.sleep or default_sleep,
+    sleep = opts.sleep or util.sleep,
     random = opts.random or math.random,
   }, Client)
   secrets[self] = opts.private_key
@@ -116,7 +106,7 @@ local function header(res, name)
 end
 
 --- Map a transport answer (or failure) to response, or nil, err.
-function Client:interpret(action, res, terr)
+function Client.interpret(action, res, terr)
   if not res then
     local kind, msg, sent = "transport", tostring(terr), true
     if type(terr) == "table" then
@@ -171,7 +161,7 @@ function Client:send(req, call_opts)
   while true do
     if self.logger then self.logger(("-> %s attempt %d"):format(action, attempt + 1)) end
     local res, terr = self.transport(req)
-    local data, err = self:interpret(action, res, terr)
+    local data, err = Client.interpret(action, res, terr)
     if data then
       if self.logger then self.logger(("<- %s ok"):format(action)) end
       return data

@@ -188,4 +188,10 @@ function Client:call(action, params, call_opts)
   return self:send(req, call_opts)
 end
 
+--- retry_safe(action) -> may this action be sent twice?
+Client.retry_safe = idempotent
+
+--- batch(calls [, opts]) -> results in order; see compshare.batch.
+Client.batch = require("compshare.batch").run
+
 return Client

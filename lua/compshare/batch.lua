@@ -1,0 +1,112 @@
+--- client:batch(calls [, opts]): many calls at once, results in order.
+--
+--   local results = client:batch({
+--     { "DescribeCompShareImages", { ImageType = "System" } },
+--     { action = "DescribeCompShareInstance", params = { UHostIds = { "uhost-1" } } },
+--   }, { concurrency = 10 })
+--   for i, r in ipairs(results) do
+--     if r.ok then use(r.response) else print(i, r.error) end
+--   end
+--
+-- Every call is prepared (validated when the spec knows the action, then
+-- signed) before anything is sent; a call that fails validation gets its
+-- error and is not sent, the others still are. The prepared requests go
+-- through the transport's `batch(reqs, concurrency)` when it has one (libcurl
+-- multi outside nginx, cosockets inside), else one after the other. Each
+-- answer is mapped like a single call's, so results[i] is
+-- `{ ok = true, response = <decoded body> }` or `{ ok = false, error = <compshare error> }`.
+-- A batch makes one attempt per call and never retries by itself: a failed
+-- call's `error.retryable` says (by the client's retry policy) whether it is
+-- safe and worth sending again, e.g. in a second batch.
+-- opts: concurrency (default 8, at most that many calls in flight), timeout
+-- (seconds per call, default the client's).
+local retry = require "compshare.retry"
+
+local batch = {}
+
+local DEFAULT_CONCURRENCY = 8
+
+local function check_concurrency(k)
+  if k == nil then return DEFAULT_CONCURRENCY end
+  if type(k) ~= "number" or k < 1 or k ~= math.floor(k) then
+    error("compshare: batch concurrency must be a positive integer, got " .. tostring(k), 3)
+  end
+  return k
+end
+
+local function unpack_call(i, call)
+  if type(call) ~= "table" then
+    error(("compshare: batch call #%d must be a table {action, params}, got %s"):format(i, type(call)), 3)
+  end
+  local action, params = call.action or call[1], call.params or call[2]
+  if type(action) ~= "string" or action == "" then
+    error(("compshare: batch call #%d needs an action name (a string)"):format(i), 3)
+  end
+  return action, params
+end
+
+-- The signed request, or nil, validation error. The typed path when there is one.
+local function prepare(client, action, params)
+  if client.prepare_validated then return client:prepare_validated(action, params) end
+  return client:prepare(action, params)
+end
+
+-- Send every request; returns a list of {res, err} in the same order.
+local function send_all(transport, reqs, concurrency)
+  local answers = {}
+  if type(transport) == "table" and transport.batch then
+    local out = transport.batch(reqs, concurrency)
+    for i = 1, #reqs do
+      local r = out[i]
+      if r == nil then
+        answers[i] = { nil, "the transport's batch gave no answer for this call" }
+      elseif r.error ~= nil then
+        answers[i] = { nil, r.error }
+      else
+        answers[i] = { r }
+      end
+    end
+  else
+    for i, req in ipairs(reqs) do answers[i] = { transport(req) } end
+  end
+  return answers
+end
+
+--- run(client, calls [, opts]) -> results (see above). Also `client:batch`.
+function batch.run(client, calls, opts)
+  if type(calls) ~= "table" then
+    error("compshare: batch expects a list of calls, got " .. type(calls), 2)
+  end
+  opts = opts or {}
+  if type(opts) ~= "table" then error("compshare: batch options must be a table", 2) end
+  local concurrency = check_concurrency(opts.concurrency)
+  local Client = require "compshare.client"
+  local results, reqs, index = {}, {}, {}
+  for i = 1, #calls do
+    local action, params = unpack_call(i, calls[i])
+    local req, err = prepare(client, action, params)
+    if req then
+      req.timeout = opts.timeout or client.timeout
+      local n = #reqs + 1
+      reqs[n], index[n] = req, i
+    else
+      results[i] = { ok = false, error = err }
+    end
+  end
+  if #reqs > 0 then
+    for j, answer in ipairs(send_all(client.transport, reqs, concurrency)) do
+      local action = reqs[j].action
+      local data, err = Client.interpret(action, answer[1], answer[2])
+      if data then
+        results[index[j]] = { ok = true, response = data }
+      else
+        err.attempts = 1
+        err.retryable = retry.should_retry(err, Client.retry_safe(action))
+        results[index[j]] = { ok = false, error = err }
+      end
+    end
+  end
+  return results
+end
+
+return batch

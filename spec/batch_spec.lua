@@ -1,0 +1,183 @@
+local compshare = require "compshare"
+local core = require "compshare.core"
+local json = require "cjson"
+
+local PRIVATE = "batch-secret-private-key"
+
+local function client_with(transport)
+  return compshare.new { public_key = "my_public_key", private_key = PRIVATE, region = "cn-wlcb",
+                         zone = "cn-wlcb-01", base_url = "http://127.0.0.1:1/", transport = transport }
+end
+
+-- An answer echoing the call's Action and Name, or the failure scripted for that Name.
+local function answer(req, failures)
+  local form = core.form_decode(req.body)
+  local f = failures and failures[form.Name]
+  if f then return f end
+  return { status = 200, headers = { ["x-ucloud-request-uuid"] = "id-" .. form.Name },
+           body = json.encode { RetCode = 0, Action = form.Action .. "Response", Name = form.Name } }
+end
+
+-- A transport with batch(): records the requests and concurrency it was given.
+local function batching_transport(failures)
+  local t = { batches = {}, singles = 0 }
+  function t.batch(reqs, concurrency)
+    t.batches[#t.batches + 1] = { reqs = reqs, concurrency = concurrency }
+    local out = {}
+    for i, req in ipairs(reqs) do out[i] = answer(req, failures) end
+    return out
+  end
+  return setmetatable(t, { __call = function() t.singles = t.singles + 1 end })
+end
+
+local function calls_named(names)
+  local calls = {}
+  for i, name in ipairs(names) do
+    calls[i] = { "DescribeCompShareImages", { ImageType = "System", Name = name } }
+  end
+  return calls
+end
+
+describe("client:batch", function()
+  it("sends every call in one transport batch and returns the results in order", function()
+    local t = batching_transport()
+    local c = client_with(t)
+    local results = c:batch({
+      { "DescribeCompShareImages", { Name = "a" } },
+      { action = "DescribeCompShareInstance", params = { Name = "b" } },
+      { "GetCompShareImageCreateProgress", { Name = "c" } },
+    }, { concurrency = 2 })
+    assert.equal(1, #t.batches)
+    assert.equal(0, t.singles)
+    assert.equal(2, t.batches[1].concurrency)
+    assert.equal(3, #results)
+    local expect = { { "DescribeCompShareImagesResponse", "a" }, { "DescribeCompShareInstanceResponse", "b" },
+                     { "GetCompShareImageCreateProgressResponse", "c" } }
+    for i, e in ipairs(expect) do
+      assert.is_true(results[i].ok)
+      assert.equal(e[1], results[i].response.Action)
+      assert.equal(e[2], results[i].response.Name)
+    end
+  end)
+
+  it("sends signed requests with the client's defaults and timeout", function()
+    local t = batching_transport()
+    local c = client_with(t)
+    c:batch(calls_named { "x" }, { timeout = 7 })
+    local req = t.batches[1].reqs[1]
+    local form = core.form_decode(req.body)
+    assert.equal("POST", req.method)
+    assert.equal("cn-wlcb", form.Region)
+    assert.equal("cn-wlcb-01", form.Zone)
+    assert.equal(7, req.timeout)
+    local unsigned = {}
+    for k, v in pairs(form) do if k ~= "Signature" then unsigned[k] = v end end
+    assert.equal(core.sign(unsigned, PRIVATE), form.Signature)
+  end)
+
+  it("defaults to concurrency 8 and the client's timeout", function()
+    local t = batching_transport()
+    client_with(t):batch(calls_named { "x", "y" })
+    assert.equal(8, t.batches[1].concurrency)
+    assert.equal(30, t.batches[1].reqs[2].timeout)
+  end)
+
+  it("gives each failed call its own error and the others their responses", function()
+    local t = batching_transport {
+      timeout = { error = { kind = "timeout", message = "timed out after 1 s", sent = true } },
+      api = { status = 200, headers = {}, body = '{"RetCode":8039,"Message":"image not found"}' },
+      busy = { status = 503, headers = {}, body = "busy" },
+      garbage = { status = 200, headers = {}, body = "<html>" },
+    }
+    local results = client_with(t):batch(calls_named { "ok1", "timeout", "api", "busy", "garbage", "ok2" })
+    assert.equal(6, #results)
+    assert.is_true(results[1].ok)
+    assert.equal("ok1", results[1].response.Name)
+    assert.same({ false, "timeout", true }, { results[2].ok, results[2].error.kind, results[2].error.maybe_applied })
+    assert.same({ false, "api", 8039 }, { results[3].ok, results[3].error.kind, results[3].error.code })
+    assert.same({ false, "http", 503, true }, { results[4].ok, results[4].error.kind, results[4].error.code,
+                                               results[4].error.retryable })
+    assert.same({ false, "decode" }, { results[5].ok, results[5].error.kind })
+    assert.is_true(results[6].ok)
+    assert.equal("ok2", results[6].response.Name)
+    for _, r in ipairs(results) do
+      if not r.ok then
+        assert.equal("DescribeCompShareImages", r.error.action)
+        assert.is_nil(tostring(r.error):find(PRIVATE, 1, true))
+      end
+    end
+  end)
+
+  it("marks a failure retryable only when the retry policy would send it again", function()
+    local t = batching_transport {
+      busy = { status = 503, headers = {}, body = "busy" },
+      lost = { error = { kind = "timeout", message = "timed out", sent = true } },
+    }
+    local results = client_with(t):batch {
+      { "DescribeCompShareImages", { Name = "busy" } },
+      { "CreateCompShareInstance", { Name = "lost" } },
+    }
+    assert.same({ true, 1 }, { results[1].error.retryable, results[1].error.attempts })
+    assert.same({ false, true }, { results[2].error.retryable, results[2].error.maybe_applied })
+  end)
+
+  it("does not send a call that fails preparation, and still sends the rest", function()
+    local t = batching_transport()
+    local results = client_with(t):batch {
+      { "DescribeCompShareImages", { Name = "first" } },
+      { "DescribeCompShareImages", "not a table" },
+      { "DescribeCompShareImages", { Name = "third", Bad = function() end } },
+      { "DescribeCompShareImages", { Name = "last" } },
+    }
+    assert.equal(2, #t.batches[1].reqs)
+    assert.same({ true, false, false, true }, { results[1].ok, results[2].ok, results[3].ok, results[4].ok })
+    assert.equal("validation", results[2].error.kind)
+    assert.equal("validation", results[3].error.kind)
+    assert.equal("first", results[1].response.Name)
+    assert.equal("last", results[4].response.Name)
+  end)
+
+  it("sends one call after the other through a transport without batch()", function()
+    local seen = {}
+    local function transport(req)
+      seen[#seen + 1] = core.form_decode(req.body).Name
+      if #seen == 2 then return nil, { kind = "transport", message = "connection refused", sent = false } end
+      return answer(req)
+    end
+    local results = client_with(transport):batch(calls_named { "p", "q", "r" }, { concurrency = 50 })
+    assert.same({ "p", "q", "r" }, seen)
+    assert.is_true(results[1].ok)
+    assert.same({ false, "transport", false }, { results[2].ok, results[2].error.kind, results[2].error.maybe_applied })
+    assert.equal("r", results[3].response.Name)
+  end)
+
+  it("reports a missing answer from the transport's batch as a transport error", function()
+    local t = batching_transport()
+    local inner = t.batch
+    t.batch = function(reqs, k)
+      local out = inner(reqs, k)
+      out[2] = nil
+      return out
+    end
+    local results = client_with(t):batch(calls_named { "a", "b" })
+    assert.is_true(results[1].ok)
+    assert.equal("transport", results[2].error.kind)
+  end)
+
+  it("returns an empty list for no calls without touching the transport", function()
+    local t = batching_transport()
+    assert.same({}, client_with(t):batch {})
+    assert.equal(0, #t.batches)
+  end)
+
+  it("raises on programming mistakes", function()
+    local c = client_with(batching_transport())
+    assert.has_error(function() c:batch("DescribeCompShareImages") end, "compshare: batch expects a list of calls, got string")
+    assert.has_error(function() c:batch { "DescribeCompShareImages" } end,
+      "compshare: batch call #1 must be a table {action, params}, got string")
+    assert.has_error(function() c:batch { { params = {} } } end, "compshare: batch call #1 needs an action name (a string)")
+    for _, k in ipairs { 0, -1, 1.5, "4" } do
+      assert.has_error(function() c:batch(calls_named { "a" }, { concurrency = k }) end)
+    end
+  end)
+end)

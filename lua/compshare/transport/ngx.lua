@@ -1,0 +1,299 @@
+--- The OpenResty transport: HTTP/1.1 over `ngx.socket.tcp` cosockets, so a call
+-- yields to nginx's event loop instead of blocking the worker.
+--
+--   local t = require("compshare.transport.ngx").new{ insecure = false }
+--   local res, err = t{ url = "https://api.compshare.cn", method = "POST",
+--                       headers = {...}, body = "...", timeout = 30 }
+--
+-- opts: insecure (skip TLS verification; logs a warning), cainfo (cannot be set
+-- per socket in nginx: use `lua_ssl_trusted_certificate`; a note is logged),
+-- logger (function(msg); default ngx.log at WARN), pool_size (connections kept
+-- per host:port:tls, default 32), keepalive_timeout (idle seconds in the pool,
+-- default 10), connect_timeout (seconds, default: the call's timeout),
+-- max_body (bytes, default 64 MB).
+--
+-- Only usable where cosockets may yield (rewrite, access, content, timer):
+-- `compshare.transport` picks it there and libcurl elsewhere.
+local ngx_transport = {}
+
+local DEFAULT_PORT = { http = 80, https = 443 }
+local MAX_BODY = 64 * 1024 * 1024
+local DEFAULT_TIMEOUT = 30
+-- Headers the transport writes itself; a caller's copy is dropped.
+local OWN_HEADERS = { host = true, ["content-length"] = true, connection = true, ["transfer-encoding"] = true }
+
+local function now()
+  ngx.update_time()
+  return ngx.now()
+end
+
+-- The peer closed or reset the connection.
+local function dropped(err)
+  return err == "closed" or err == "broken pipe" or tostring(err):find("reset", 1, true) ~= nil
+end
+
+--- url -> { tls, host, port, path, authority } or nil, message.
+function ngx_transport.parse_url(url)
+  if type(url) ~= "string" then return nil, "URL must be a string, got " .. type(url) end
+  local scheme, rest = url:match("^(%a[%w+.-]*)://(.*)$")
+  scheme = scheme and scheme:lower()
+  if not DEFAULT_PORT[scheme] then
+    return nil, "unsupported URL (need http:// or https://): " .. url
+  end
+  local authority, path = rest:match("^([^/?#]*)([^#]*)")
+  if authority:find("@", 1, true) then return nil, "user info in URLs is not supported: " .. url end
+  local host, port
+  if authority:sub(1, 1) == "[" then
+    host, port = authority:match("^(%[[%x:.]+%])(.*)$")
+  else
+    host, port = authority:match("^([^:]+)(.*)$")
+  end
+  if not host then return nil, "URL has no host: " .. url end
+  if port == "" then
+    port = DEFAULT_PORT[scheme]
+  else
+    port = tonumber(port:match("^:(%d+)$"))
+    if not port or port < 1 or port > 65535 then return nil, "URL has a bad port: " .. url end
+  end
+  if path == "" then path = "/" elseif path:sub(1, 1) == "?" then path = "/" .. path end
+  return {
+    tls = scheme == "https", host = host, port = port, path = path,
+    authority = port == DEFAULT_PORT[scheme] and host or (host .. ":" .. port),
+  }
+end
+
+--- The request head: request line, Host, the caller's headers, Content-Length.
+local function request_head(u, req, body)
+  local method = req.method or "POST"
+  local lines = { method .. " " .. u.path .. " HTTP/1.1", "Host: " .. u.authority }
+  for name, value in pairs(req.headers or {}) do
+    name, value = tostring(name), tostring(value)
+    if name:find("[%c:%s]") or value:find("[\r\n%z]") then
+      error("compshare: bad HTTP header " .. ("%q"):format(name), 0)
+    end
+    if not OWN_HEADERS[name:lower()] then lines[#lines + 1] = name .. ": " .. value end
+  end
+  if #body > 0 or method == "POST" or method == "PUT" then
+    lines[#lines + 1] = "Content-Length: " .. #body
+  end
+  lines[#lines + 1] = "\r\n"
+  return table.concat(lines, "\r\n")
+end
+
+-- A failure in the transport contract's shape. `reason` mirrors the libcurl
+-- transport's kinds: connect, tls, reset, timeout, transport.
+local function failure(reason, what, err, sent)
+  if err == "timeout" then reason = "timeout" end
+  if reason == "transport" and dropped(err) then reason = "reset" end
+  return { kind = reason == "timeout" and "timeout" or "transport", reason = reason,
+           message = what .. ": " .. tostring(err), sent = sent }
+end
+
+--- Header lines up to the blank line -> { lower-case name = value }.
+local function read_headers(sock)
+  local headers = {}
+  while true do
+    local line, err = sock:receive("*l")
+    if not line then return nil, err end
+    if line == "" then return headers end
+    local name, value = line:match("^([^:%s]+)%s*:%s*(.-)%s*$")
+    if not name then return nil, "bad header line" end
+    name = name:lower()
+    headers[name] = headers[name] and (headers[name] .. ", " .. value) or value
+  end
+end
+
+local function read_chunked(sock, max_body)
+  local parts, total = {}, 0
+  while true do
+    local line, err = sock:receive("*l")
+    if not line then return nil, err end
+    local size = tonumber(line:match("^%s*(%x+)%s*[;]?") or "", 16)
+    if not size then return nil, "bad chunk size line" end
+    if size == 0 then break end
+    total = total + size
+    if total > max_body then return nil, "response body larger than " .. max_body .. " bytes" end
+    local data
+    data, err = sock:receive(size)
+    if not data then return nil, err end
+    parts[#parts + 1] = data
+    local crlf
+    crlf, err = sock:receive(2)
+    if crlf ~= "\r\n" then return nil, err or "chunk not followed by CRLF" end
+  end
+  local trailers, err = read_headers(sock)
+  if not trailers then return nil, err end
+  return table.concat(parts)
+end
+
+local function read_until_close(sock, max_body)
+  local parts, total = {}, 0
+  while true do
+    local data, err = sock:receiveany(65536)
+    if not data then
+      if err == "closed" then return table.concat(parts) end
+      return nil, err
+    end
+    total = total + #data
+    if total > max_body then return nil, "response body larger than " .. max_body .. " bytes" end
+    parts[#parts + 1] = data
+  end
+end
+
+--- Body per RFC 7230 §3.3.3 -> body, delimited (true when the connection may be reused).
+local function read_body(sock, method, status, headers, max_body)
+  if method == "HEAD" or status == 204 or status == 304 or status < 200 then return "", true end
+  local te = headers["transfer-encoding"]
+  if te and te:lower():find("chunked", 1, true) then
+    local body, err = read_chunked(sock, max_body)
+    return body, err or true
+  end
+  local len = headers["content-length"]
+  if len then
+    local n = len:match("^%d+$") and tonumber(len)
+    if not n then return nil, "bad Content-Length " .. len end
+    if n > max_body then return nil, "response body larger than " .. max_body .. " bytes" end
+    if n == 0 then return "", true end
+    local body, err = sock:receive(n)
+    return body, err or true
+  end
+  local body, err = read_until_close(sock, max_body)
+  return body, err or false
+end
+
+local function keep_alive(version, headers)
+  local conn = (headers.connection or ""):lower()
+  if version == "1.0" then return conn:find("keep-alive", 1, true) ~= nil end
+  return not conn:find("close", 1, true)
+end
+
+--- new(opts) -> transport.
+function ngx_transport.new(opts)
+  opts = opts or {}
+  local verify = not opts.insecure
+  local log = opts.logger or function(msg) ngx.log(ngx.WARN, msg) end
+  local pool_size = opts.pool_size or 32
+  local idle_ms = math.floor((opts.keepalive_timeout or 10) * 1000)
+  local max_body = opts.max_body or MAX_BODY
+  if not verify then log("compshare: WARNING: TLS verification is off (insecure = true)") end
+  if opts.cainfo then
+    log("compshare: cainfo is ignored inside nginx; trust " .. tostring(opts.cainfo)
+      .. " with the lua_ssl_trusted_certificate directive instead")
+  end
+  local urls = {}
+
+  local function parsed(url)
+    local u = urls[url]
+    if u then return u end
+    local err
+    u, err = ngx_transport.parse_url(url)
+    if u then urls[url] = u end
+    return u, err
+  end
+
+  -- Connect (or take a pooled connection) and do the TLS handshake once per connection.
+  local function open(u, deadline, connect_s)
+    local sock = ngx.socket.tcp()
+    local left = math.max(1, math.floor((deadline - now()) * 1000))
+    sock:settimeouts(math.min(left, math.floor(connect_s * 1000)), left, left)
+    local pool = ("compshare:%s:%d:%s"):format(u.host, u.port, u.tls and (verify and "tls" or "tls-noverify") or "plain")
+    local ok, err = sock:connect(u.host, u.port, { pool = pool, pool_size = pool_size })
+    if not ok then return nil, failure("connect", "connect to " .. u.authority, err, false) end
+    if u.tls and sock:getreusedtimes() == 0 then
+      ok, err = sock:sslhandshake(false, (u.host:gsub("^%[(.*)%]$", "%1")), verify)
+      if not ok then
+        sock:close()
+        return nil, failure("tls", "TLS handshake with " .. u.authority, err, false)
+      end
+    end
+    return sock
+  end
+
+  -- One exchange on one connection. The third result is true when a pooled
+  -- connection turned out to be closed by the server before answering a byte:
+  -- the request was not processed and may be sent again on a fresh connection
+  -- (as libcurl does).
+  local function exchange(u, req, head, body, deadline, connect_s)
+    local sock, ferr = open(u, deadline, connect_s)
+    if not sock then return nil, ferr end
+    local reused = sock:getreusedtimes() > 0
+    local function fail(reason, what, err, stale_ok)
+      sock:close()
+      return nil, failure(reason, what .. " " .. u.authority, err, true),
+        reused and stale_ok and dropped(err)
+    end
+    local _, err = sock:send({ head, body })
+    if err then return fail("transport", "sending to", err, true) end
+    local line, partial
+    line, err, partial = sock:receive("*l")
+    if not line then return fail("transport", "reading from", err, partial == "") end
+    local version, status = line:match("^HTTP/(%d%.%d) (%d%d%d)")
+    status = tonumber(status)
+    local headers
+    while status do
+      headers, err = read_headers(sock)
+      if not headers then return fail("transport", "reading headers from", err) end
+      if status >= 200 then break end
+      line, err = sock:receive("*l")  -- skip an interim 1xx answer
+      if not line then return fail("transport", "reading from", err) end
+      version, status = line:match("^HTTP/(%d%.%d) (%d%d%d)")
+      status = tonumber(status)
+    end
+    if not status then return fail("transport", "bad status line from", ("%q"):format(line:sub(1, 80))) end
+    local res_body, delimited = read_body(sock, req.method or "POST", status, headers, max_body)
+    if not res_body then return fail("transport", "reading body from", delimited) end
+    if delimited and keep_alive(version, headers) then
+      sock:setkeepalive(idle_ms, pool_size)
+    else
+      sock:close()
+    end
+    return { status = status, headers = headers, body = res_body }
+  end
+
+  local function send(req)
+    local u, uerr = parsed(req.url)
+    if not u then return nil, { kind = "transport", reason = "transport", message = uerr, sent = false } end
+    local timeout = req.timeout or DEFAULT_TIMEOUT
+    local deadline = now() + timeout
+    local connect_s = math.min(timeout, opts.connect_timeout or timeout)
+    local body = req.body or ""
+    local head = request_head(u, req, body)
+    -- Each stale pooled connection is closed when found, so this ends.
+    for _ = 1, pool_size do
+      local res, err, stale = exchange(u, req, head, body, deadline, connect_s)
+      if not stale then return res, err end
+    end
+    return exchange(u, req, head, body, deadline, connect_s)
+  end
+
+  local t = {}
+
+  --- batch(reqs, concurrency) -> results in order: a response, or { error = err }.
+  function t.batch(reqs, concurrency)
+    local n, next_i, out = #reqs, 0, {}
+    local function worker()
+      while next_i < n do
+        next_i = next_i + 1
+        local i = next_i
+        local res, err = send(reqs[i])
+        out[i] = res or { error = err }
+      end
+    end
+    local threads = {}
+    for j = 1, math.max(1, math.min(concurrency or 8, n)) do threads[j] = ngx.thread.spawn(worker) end
+    local first_error
+    for _, th in ipairs(threads) do
+      local ok, err = ngx.thread.wait(th)
+      if not ok and not first_error then first_error = err end
+    end
+    if first_error then error(first_error, 0) end
+    return out
+  end
+
+  --- Pooled connections belong to nginx; nothing to release here.
+  function t.close() end
+
+  return setmetatable(t, { __call = function(_, req) return send(req) end })
+end
+
+return ngx_transport

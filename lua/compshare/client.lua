@@ -2,6 +2,7 @@
 local core = require "compshare.core"
 local errors = require "compshare.errors"
 local json = require "compshare.json"
+local log = require "compshare.log"
 local retry = require "compshare.retry"
 local util = require "compshare.util"
 
@@ -31,6 +32,13 @@ local function idempotent(action)
   return not (action:find("^Create") or action:find("^Copy") or action:find("^Publish"))
 end
 
+local function check_retries(n)
+  if n ~= nil and (type(n) ~= "number" or n < 0 or n ~= math.floor(n)) then
+    error("compshare: max_retries must be a whole number >= 0, got " .. tostring(n), 0)
+  end
+  return n
+end
+
 --- new(opts, version) -> client. See compshare.new for the options.
 function Client.new(opts, version)
   local self = setmetatable({
@@ -40,7 +48,7 @@ function Client.new(opts, version)
     project_id = opts.project_id,
     base_url = opts.base_url or DEFAULT_BASE_URL,
     timeout = opts.timeout or 30,
-    max_retries = opts.max_retries or 0,
+    max_retries = check_retries(opts.max_retries) or 0,
     user_agent = opts.user_agent or user_agent(version),
     logger = opts.logger,
     sleep = opts.sleep or util.sleep,
@@ -50,7 +58,9 @@ function Client.new(opts, version)
   if opts.transport then
     self.transport = opts.transport
   else
-    self.transport = require("compshare.transport").default(opts)
+    local topts = {}  -- the transport never needs, so never holds, the private key
+    for k, v in pairs(opts) do if k ~= "private_key" then topts[k] = v end end
+    self.transport = require("compshare.transport").default(topts)
   end
   return self
 end
@@ -117,7 +127,7 @@ function Client.interpret(action, res, terr)
       kind = "timeout"
     end
     return nil, errors.new { kind = kind, action = action, message = msg,
-      retryable = true, maybe_applied = sent }
+      sent = sent, maybe_applied = sent }
   end
   local request_id = header(res, "X-UCLOUD-REQUEST-UUID")
   local status = tonumber(res.status) or 0
@@ -125,7 +135,7 @@ function Client.interpret(action, res, terr)
     return nil, errors.new { kind = "http", code = status, action = action, request_id = request_id,
       message = "HTTP " .. status .. (res.body and #res.body > 0 and (": " .. res.body:sub(1, 200):gsub("%s+", " ")) or ""),
       retryable = retry.status_retryable(status), maybe_applied = status >= 500,
-      retry_after = retry.parse_retry_after(header(res, "Retry-After")) }
+      retry_after = retry.parse_retry_after(header(res, "Retry-After"), util.now()) }
   end
   local body = res.body
   if body == nil or body == "" then
@@ -150,33 +160,38 @@ function Client.interpret(action, res, terr)
   return data
 end
 
---- Send a prepared request with the retry policy. Returns response or nil, err.
+--- Send a prepared request with the retry policy (see compshare.retry).
+-- Returns response or nil, err. A failure of an action that is not safe to
+-- repeat, which may have reached the server, comes back with maybe_applied.
 function Client:send(req, call_opts)
   call_opts = call_opts or {}
   local action = req.action
-  local max = call_opts.max_retries or self.max_retries
+  local max = check_retries(call_opts.max_retries) or self.max_retries
   local safe = idempotent(action)
+  local secret, logger = secrets[self], self.logger
   req.timeout = call_opts.timeout or self.timeout
-  local attempt = 0
+  local attempt = 1
   while true do
-    if self.logger then self.logger(("-> %s attempt %d"):format(action, attempt + 1)) end
+    if logger then logger(log.request(req, attempt, secret)) end
+    local started = util.monotonic()
     local res, terr = self.transport(req)
+    if logger then logger(log.response(action, res, terr, util.monotonic() - started, secret)) end
     local data, err = Client.interpret(action, res, terr)
-    if data then
-      if self.logger then self.logger(("<- %s ok"):format(action)) end
-      return data
-    end
-    err.attempts = attempt + 1
-    if self.logger then self.logger("<- " .. tostring(err)) end
-    if attempt >= max or not retry.should_retry(err, safe) then
-      if not safe and err.maybe_applied and err.kind ~= "api" then
+    if data then return data end
+    log.scrub_table(err, secret)
+    err.attempts = attempt
+    err.retryable = retry.should_retry(err, safe)
+    local wait = err.retryable and attempt <= max and retry.wait(attempt, err, self.random)
+    if logger then logger(log.outcome(err, wait or nil, secret)) end
+    if not wait then
+      if not safe and err.maybe_applied then
         err.hint = err.hint or ("%s is not safe to repeat and may have been applied; "
           .. "look for the resource before trying again"):format(action)
       end
       return nil, err
     end
+    self.sleep(wait)
     attempt = attempt + 1
-    self.sleep(retry.delay(attempt, err.retry_after, self.random))
     req.headers["U-Timestamp-Ms"] = tostring(now_ms())
   end
 end

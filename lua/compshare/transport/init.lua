@@ -1,19 +1,23 @@
 --- Picks the transport for where the code runs: cosockets inside nginx where
--- they can yield, libcurl everywhere else. The choice is made per call, so a
--- client made in init_by_lua still uses cosockets in a content handler.
+-- they can yield, libcurl everywhere else (plain Lua, and nginx phases such as
+-- init_by_lua, init_worker_by_lua, set/header_filter/body_filter/log where a
+-- cosocket cannot be used). The choice is made per call, so a client made in
+-- init_by_lua still uses cosockets in a content handler or a timer. Requiring
+-- this module (or compshare) does no I/O: each transport is made on first use.
 local transport = {}
 
-local YIELDABLE = {
-  rewrite = true, access = true, content = true, timer = true,
-  ssl_cert = true, ssl_session_fetch = true,
+--- ngx.get_phase() values where cosockets (and ngx.sleep) may yield.
+transport.YIELDABLE = {
+  rewrite = true, server_rewrite = true, access = true, content = true, timer = true,
+  ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true,
 }
 
 --- True when ngx cosockets can be used right now.
 function transport.can_yield()
-  return ngx ~= nil and ngx.get_phase ~= nil and YIELDABLE[ngx.get_phase()] == true
+  return ngx ~= nil and ngx.get_phase ~= nil and transport.YIELDABLE[ngx.get_phase()] == true
 end
 
---- The default transport for a client made with `opts`.
+--- The default transport for a client made with `opts` (insecure, cainfo, logger, ...).
 function transport.default(opts)
   local curl, cosocket
   local function pick()
@@ -28,7 +32,7 @@ function transport.default(opts)
     batch = function(reqs, concurrency) return pick().batch(reqs, concurrency) end,
     close = function()
       if curl then curl.close() end
-      if cosocket and cosocket.close then cosocket.close() end
+      if cosocket then cosocket.close() end
     end,
   }, { __call = function(_, req) return pick()(req) end })
 end

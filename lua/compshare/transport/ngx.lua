@@ -175,6 +175,7 @@ function ngx_transport.new(opts)
   local pool_size = opts.pool_size or 32
   local idle_ms = math.floor((opts.keepalive_timeout or 10) * 1000)
   local max_body = opts.max_body or MAX_BODY
+  local connect_timeout = opts.connect_timeout
   if not verify then log("compshare: WARNING: TLS verification is off (insecure = true)") end
   if opts.cainfo then
     log("compshare: cainfo is ignored inside nginx; trust " .. tostring(opts.cainfo)
@@ -255,7 +256,7 @@ function ngx_transport.new(opts)
     if not u then return nil, { kind = "transport", reason = "transport", message = uerr, sent = false } end
     local timeout = req.timeout or DEFAULT_TIMEOUT
     local deadline = now() + timeout
-    local connect_s = math.min(timeout, opts.connect_timeout or timeout)
+    local connect_s = math.min(timeout, connect_timeout or timeout)
     local body = req.body or ""
     local head = request_head(u, req, body)
     -- Each stale pooled connection is closed when found, so this ends.

@@ -5,6 +5,7 @@
 
 #include "compat.h"
 #include "form.h"
+#include "fsinfo.h"
 #include "session.h"
 #include "sign.h"
 
@@ -61,6 +62,7 @@ static const luaL_Reg funcs[] = {
     {"sleep", cs_lua_sleep},
     {"now", cs_lua_now},
     {"monotonic", cs_lua_monotonic},
+    {"file_mode", cs_lua_file_mode},
     {NULL, NULL},
 };
 

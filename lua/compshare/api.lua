@@ -1,4 +1,137 @@
---- Typed per-action methods (filled in from the generated spec).
+--- Typed per-action methods and pagination, all driven by the generated spec.
+-- client:<Action>(params [, call_opts]) validates, then client:call.
+-- client:paginate(action, params) iterates the items of every page.
+local spec = require "compshare.spec"
+local validate = require "compshare.validate"
+local errors = require "compshare.errors"
+
 local api = {}
-function api.attach(client) return client end
+
+--- "no action named X; did you mean Y?" for a name that is not an action.
+local function unknown_action(name)
+  local best = validate.closest(tostring(name), spec.action_names)
+  return ("compshare: no action named %q; did you mean %q?"):format(tostring(name):sub(1, 80), best)
+end
+
+local function action_spec(name, level)
+  local a = type(name) == "string" and spec.actions[name]
+  if not a then error(unknown_action(name), level + 1) end
+  return a
+end
+
+--- The client's common defaults, which satisfy required common fields.
+local function defaults(client)
+  return { Region = client.region, Zone = client.zone, ProjectId = client.project_id }
+end
+
+--- Validate params for `action` and return the table to send, or nil, err.
+-- The caller's table is never changed; seed defaults (`fill`) are added to a copy.
+function api.prepare(client, action, params)
+  local a = action_spec(action, 2)
+  local problems = validate.check(a, params, defaults(client))
+  if problems then return nil, errors.validation(action, problems) end
+  local out = {}
+  for k, v in pairs(params or {}) do out[k] = v end
+  for _, f in ipairs(a.request) do
+    if f.fill ~= nil and out[f.name] == nil then out[f.name] = f.fill end
+  end
+  return out
+end
+
+--- Validated call: the body of every client:<Action>.
+function api.call(client, action, params, call_opts)
+  local p, err = api.prepare(client, action, params)
+  if not p then return nil, err end
+  return client:call(action, p, call_opts)
+end
+
+--- Iterator over the items of every page of a paginated action.
+-- Each step gives one item; on failure it gives `false, err` once (false, not
+-- nil, so that a for loop sees it) and then ends.
+function api.paginate(client, action, params)
+  local a = action_spec(action, 2)
+  local pg = a.pagination
+  if not pg then error(("compshare: %s is not paginated"):format(action), 2) end
+  local base = {}
+  if type(params) == "table" then
+    for k, v in pairs(params) do base[k] = v end
+  elseif params ~= nil then
+    base = params                       -- let validation report it
+  end
+  local limit = type(base) == "table" and base[pg.limit] or pg.limit_default
+  local offset = type(base) == "table" and base[pg.offset] or pg.offset_default or 0
+  local page, i, done = {}, 0, false
+  return function()
+    while true do
+      if i < #page then
+        i = i + 1
+        return page[i]
+      end
+      if done then return nil end
+      if type(base) == "table" then base[pg.offset], base[pg.limit] = offset, limit end
+      local res, err = api.call(client, action, base)
+      if not res then
+        done = true
+        return false, err
+      end
+      page, i = res[pg.items], 0
+      if type(page) ~= "table" then page = {} end
+      offset = offset + #page
+      local total = pg.total and tonumber(res[pg.total])
+      if #page == 0 or (total and offset >= total) or (not total and #page < (tonumber(limit) or 0)) then
+        done = true
+      end
+    end
+  end
+end
+
+-- One closure per action, made on first use and shared by all clients.
+local methods = {}
+local function method(name)
+  local m = methods[name]
+  if not m then
+    m = function(client, params, call_opts) return api.call(client, name, params, call_opts) end
+    methods[name] = m
+  end
+  return m
+end
+
+--- What client[key] resolves to after the client's own methods.
+-- Action names give their method; any other capitalised name is a misspelled
+-- action and raises with the closest real one; other keys are plain nil.
+function api.lookup(key)
+  if key == "paginate" then return api.paginate end
+  if type(key) ~= "string" then return nil end
+  if spec.actions[key] then return method(key) end
+  if key:match("^%u") then error(unknown_action(key), 3) end
+  return nil
+end
+
+-- Client metatables extended with the action methods, by original metatable.
+local extended = setmetatable({}, { __mode = "k" })
+
+local function extend(base)
+  local mt = {}
+  for k, v in pairs(base) do mt[k] = v end
+  local index = base.__index
+  mt.__index = function(self, key)
+    local v
+    if type(index) == "function" then v = index(self, key) elseif index then v = index[key] end
+    if v ~= nil then return v end
+    return api.lookup(key)
+  end
+  return mt
+end
+
+--- Give `client` the typed methods and paginate. Returns the client.
+function api.attach(client)
+  local base = getmetatable(client) or {}
+  local mt = extended[base]
+  if not mt then
+    mt = extend(base)
+    extended[base] = mt
+  end
+  return setmetatable(client, mt)
+end
+
 return api

@@ -1,0 +1,520 @@
+--- Check call parameters against the generated spec before anything is sent.
+-- validate.check(action_spec, params, defaults) -> nil, or a list of every
+-- problem found: { {path = "Disks[1].Type", message = "..."}, ... }.
+-- Never raises on bad input (cycles, functions, huge or broken strings are
+-- problems like any other) and never walks more than MAX_DEPTH levels.
+local spec = require "compshare.spec"
+
+local validate = {}
+
+validate.MAX_STRING = 64 * 1024   -- bytes per string value
+validate.MAX_DEPTH = 32           -- nesting of tables
+validate.MAX_ITEMS = 10000        -- entries per table
+
+----------------------------------------------------------------------------
+-- Small helpers
+
+--- Edit distance (Levenshtein) between two strings.
+function validate.distance(a, b)
+  if a == b then return 0 end
+  local la, lb = #a, #b
+  if la == 0 then return lb end
+  if lb == 0 then return la end
+  local prev, cur = {}, {}
+  for j = 0, lb do prev[j] = j end
+  for i = 1, la do
+    cur[0] = i
+    local ca = a:byte(i)
+    for j = 1, lb do
+      local cost = (ca == b:byte(j)) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev, cur = cur, prev
+  end
+  return prev[lb]
+end
+
+--- The candidate closest to `name` (case-insensitive edit distance), and that distance.
+function validate.closest(name, candidates)
+  local best, best_d
+  local lname = name:lower()
+  for _, c in ipairs(candidates) do
+    local d = validate.distance(lname, c:lower())
+    if not best_d or d < best_d then best, best_d = c, d end
+  end
+  return best, best_d
+end
+
+-- Byte lengths of UTF-8 sequences by lead byte, with the allowed second-byte range.
+local function utf8_len(s, i)
+  local c = s:byte(i)
+  if c < 0x80 then return 1, c end
+  local n, lo, hi, cp
+  if c >= 0xC2 and c <= 0xDF then n, lo, hi, cp = 2, 0x80, 0xBF, c - 0xC0
+  elseif c == 0xE0 then n, lo, hi, cp = 3, 0xA0, 0xBF, 0
+  elseif c == 0xED then n, lo, hi, cp = 3, 0x80, 0x9F, 0xD
+  elseif c >= 0xE1 and c <= 0xEF then n, lo, hi, cp = 3, 0x80, 0xBF, c - 0xE0
+  elseif c == 0xF0 then n, lo, hi, cp = 4, 0x90, 0xBF, 0
+  elseif c >= 0xF1 and c <= 0xF3 then n, lo, hi, cp = 4, 0x80, 0xBF, c - 0xF0
+  elseif c == 0xF4 then n, lo, hi, cp = 4, 0x80, 0x8F, 4
+  else return nil end
+  for k = 1, n - 1 do
+    local b = s:byte(i + k)
+    if not b or b < (k == 1 and lo or 0x80) or b > (k == 1 and hi or 0xBF) then return nil end
+    cp = cp * 64 + (b - 0x80)
+  end
+  return n, cp
+end
+
+--- Code points of `s`, or nil when it is not valid UTF-8.
+local function codepoints(s)
+  local cps, i = {}, 1
+  while i <= #s do
+    local n, cp = utf8_len(s, i)
+    if not n then return nil end
+    cps[#cps + 1] = cp
+    i = i + n
+  end
+  return cps
+end
+
+local function valid_utf8(s)
+  if not s:find("[\128-\255]") then return true end
+  return codepoints(s) ~= nil
+end
+
+--- A value or key as it may appear in a message: short, printable, never huge.
+local function show(v)
+  if type(v) ~= "string" then return tostring(v) end
+  if #v > 40 or not valid_utf8(v) or v:find("[%c\"]") then
+    return ("%q"):format(v:sub(1, 40)):gsub("\\\n", "\\n"):gsub("[\128-\255]", "?") .. (#v > 40 and "..." or "")
+  end
+  return '"' .. v .. '"'
+end
+
+local function join(path, key)
+  if type(key) == "number" then return path .. "[" .. key .. "]" end
+  if path == "" then return key end
+  return path .. "." .. key
+end
+
+local function in_list(list, v)
+  for _, x in ipairs(list) do
+    if x == v then return true end
+  end
+  return false
+end
+
+--- A table's entries in a stable order (no __pairs), or nil, reason.
+local function entries(t)
+  local list, n = {}, 0
+  for k, v in next, t do
+    n = n + 1
+    if n > validate.MAX_ITEMS then return nil, "has more than " .. validate.MAX_ITEMS .. " entries" end
+    list[n] = { k, v }
+  end
+  table.sort(list, function(x, y)
+    local a, b = x[1], y[1]
+    if type(a) == type(b) and (type(a) == "string" or type(a) == "number") then return a < b end
+    return type(a) < type(b)
+  end)
+  return list
+end
+
+--- Is t a list 1..n? Returns n, or nil.
+local function sequence_length(list)
+  for i, kv in ipairs(list) do
+    if kv[1] ~= i then return nil end
+  end
+  return #list
+end
+
+----------------------------------------------------------------------------
+-- Types
+
+local function finite(v)
+  return v == v and v ~= math.huge and v ~= -math.huge
+end
+
+local function is_int(v)
+  return type(v) == "number" and finite(v) and v == math.floor(v) and math.abs(v) <= 2 ^ 53
+end
+
+--- Check a string value; returns a message or nil.
+local function string_problem(v)
+  if #v > validate.MAX_STRING then
+    return ("string of %d bytes is longer than the %d allowed"):format(#v, validate.MAX_STRING)
+  end
+  if not valid_utf8(v) then return "string is not valid UTF-8" end
+end
+
+local SCALAR = {
+  string = function(v)
+    if type(v) ~= "string" then return "expected a string, got " .. type(v) end
+    return string_problem(v)
+  end,
+  int = function(v, field)
+    if field and field.numeric_string and type(v) == "string" then
+      if v:match("^%d+$") and #v <= 15 then return nil end
+      return "expected an integer or a decimal string, got " .. show(v)
+    end
+    if type(v) ~= "number" then return "expected an integer, got " .. type(v) end
+    if not is_int(v) then return "expected an integer, got " .. tostring(v) end
+  end,
+  float = function(v)
+    if type(v) ~= "number" then return "expected a number, got " .. type(v) end
+    if not finite(v) then return "expected a finite number, got " .. tostring(v) end
+  end,
+  bool = function(v)
+    if type(v) == "boolean" or v == "true" or v == "false" then return nil end
+    return "expected a boolean (true/false), got " .. (type(v) == "string" and show(v) or type(v))
+  end,
+}
+
+local check_value, check_object
+
+--- Any value without a declared type: scalars, or tables of such.
+local function check_any(ctx, v, path, depth)
+  local tv = type(v)
+  if tv == "string" then
+    local m = string_problem(v)
+    if m then ctx.add(path, m) end
+  elseif tv == "number" then
+    if not finite(v) then ctx.add(path, "expected a finite number, got " .. tostring(v)) end
+  elseif tv == "table" then
+    check_object(ctx, v, path, depth, nil, true)
+  elseif tv ~= "boolean" then
+    ctx.add(path, "a " .. tv .. " cannot be sent as a parameter")
+  end
+end
+
+--- Enter a table: cycle and depth checks. Returns entries or nil.
+local function enter(ctx, t, path, depth)
+  if ctx.seen[t] then
+    ctx.add(path, "cyclic table (it contains itself)")
+    return nil
+  end
+  if depth > validate.MAX_DEPTH then
+    ctx.add(path, "nested deeper than " .. validate.MAX_DEPTH .. " levels")
+    return nil
+  end
+  local list, why = entries(t)
+  if not list then ctx.add(path, why) end
+  return list
+end
+
+local function check_array(ctx, v, path, depth, field, elem)
+  if type(v) ~= "table" then
+    ctx.add(path, "expected an array (a list table), got " .. type(v))
+    return
+  end
+  local list = enter(ctx, v, path, depth)
+  if not list then return end
+  if not sequence_length(list) then
+    ctx.add(path, "expected an array (a list table with keys 1..n)")
+    return
+  end
+  ctx.seen[v] = true
+  for i, kv in ipairs(list) do
+    if elem == "object" then
+      check_object(ctx, kv[2], join(path, i), depth + 1, field.model)
+    else
+      check_value(ctx, kv[2], join(path, i), depth + 1, { type = elem })
+    end
+  end
+  ctx.seen[v] = nil
+end
+
+--- Check one value against its field declaration.
+function check_value(ctx, v, path, depth, field)
+  local t = field.type
+  local elem = t:match("^array%-of%-(.+)$")
+  if elem then return check_array(ctx, v, path, depth, field, elem) end
+  if t == "object" then
+    if type(v) == "string" or field.model == nil then return check_any(ctx, v, path, depth) end
+    return check_object(ctx, v, path, depth, field.model)
+  end
+  local scalar = SCALAR[t]
+  if not scalar then return check_any(ctx, v, path, depth) end
+  local m = scalar(v, field)
+  if m then
+    ctx.add(path, m)
+  elseif field.enum and not in_list(field.enum, v) then
+    local shown = {}
+    for i, e in ipairs(field.enum) do shown[i] = tostring(e) end
+    ctx.add(path, ("%s is not one of %s"):format(show(v), table.concat(shown, ", ")))
+  end
+end
+
+--- Check the fields of an object against a field list (or a model name).
+-- open: unknown keys are allowed (checked as any value).
+function check_object(ctx, t, path, depth, fields, open, defaults)
+  if type(t) ~= "table" then
+    ctx.add(path, "expected an object (a table), got " .. type(t))
+    return
+  end
+  if type(fields) == "string" then
+    local model = spec.models[fields]
+    fields = model and model.fields
+    open = open or not fields
+  end
+  fields = fields or {}
+  local list = enter(ctx, t, path, depth)
+  if not list then return end
+  ctx.seen[t] = true
+  local by_name, names = {}, {}
+  for i, f in ipairs(fields) do by_name[f.name], names[i] = f, f.name end
+  for _, kv in ipairs(list) do
+    local k, v = kv[1], kv[2]
+    if type(k) ~= "string" then
+      ctx.add(join(path, show(k)), "parameter names must be strings, got a " .. type(k))
+    elseif by_name[k] then
+      check_value(ctx, v, join(path, k), depth + 1, by_name[k])
+    elseif open then
+      if string_problem(k) then ctx.add(join(path, show(k)), "invalid parameter name")
+      else check_any(ctx, v, join(path, k), depth + 1) end
+    else
+      local best, d = validate.closest(k, names)
+      local hint = ""
+      if best and d <= math.max(2, math.floor(#k / 3)) then hint = (" (did you mean %q?)"):format(best) end
+      ctx.add(join(path, (show(k):gsub('^"(.*)"$', "%1"))), "unknown field" .. hint)
+    end
+  end
+  for _, f in ipairs(fields) do
+    if f.required and rawget(t, f.name) == nil and not (f.common and defaults and defaults[f.name] ~= nil) then
+      ctx.add(join(path, f.name), "required field is missing")
+    end
+  end
+  ctx.seen[t] = nil
+end
+
+----------------------------------------------------------------------------
+-- Rules: the documented constraints, by kind. Each gets (rule, params, add).
+
+local function get(t, k)
+  if type(t) ~= "table" then return nil end
+  return rawget(t, k)
+end
+
+local function as_number(v)
+  if type(v) == "number" and finite(v) then return v end
+  if type(v) == "string" and v:match("^%-?%d+%.?%d*$") then return tonumber(v) end
+end
+
+local function same(a, b)
+  if a == b then return true end
+  if type(b) == "boolean" then return a == tostring(b) end
+  return false
+end
+
+local function matches(params, when)
+  for k, want in pairs(when) do
+    if not same(get(params, k), want) then return false end
+  end
+  return true
+end
+
+local function describe_when(when)
+  local parts = {}
+  for k, v in pairs(when) do parts[#parts + 1] = k .. "=" .. tostring(v) end
+  table.sort(parts)
+  return table.concat(parts, ", ")
+end
+
+--- Call fn(value, path) for each value at a dotted path; "N" walks a list.
+local function each(params, path, fn)
+  local parts = {}
+  for p in path:gmatch("[^.]+") do parts[#parts + 1] = p end
+  local function walk(v, i, at)
+    if i > #parts then return fn(v, at) end
+    local key = parts[i]
+    if key == "N" then
+      if type(v) ~= "table" then return end
+      for n = 1, validate.MAX_ITEMS do
+        local item = rawget(v, n)
+        if item == nil then break end
+        walk(item, i + 1, join(at, n))
+      end
+    else
+      local x = get(v, key)
+      if x ~= nil then walk(x, i + 1, join(at, key)) end
+    end
+  end
+  walk(params, 1, "")
+end
+
+local CJK = { { 0x3400, 0x4DBF }, { 0x4E00, 0x9FFF }, { 0xF900, 0xFAFF }, { 0x20000, 0x2FA1F } }
+
+--- Is code point cp in one of the allowed classes ("CJK", "A-Z", "_", ...)?
+local function allowed_char(cp, allowed)
+  for _, class in ipairs(allowed) do
+    if class == "CJK" then
+      for _, r in ipairs(CJK) do
+        if cp >= r[1] and cp <= r[2] then return true end
+      end
+    elseif #class == 3 and class:sub(2, 2) == "-" then
+      if cp >= class:byte(1) and cp <= class:byte(3) then return true end
+    elseif cp == class:byte(1) and #class == 1 then
+      return true
+    end
+  end
+  return false
+end
+
+local FORMATS = {
+  -- v1, v1.0, v2.10.3: "v", then dot-separated digit groups
+  version = function(s)
+    return s:match("^v%d+[%d.]*$") ~= nil and not s:find("%.%.") and not s:find("%.$")
+  end,
+}
+
+local RULES = {}
+
+function RULES.range(r, params, add)
+  each(params, r.field, function(v, path)
+    local n = as_number(v)
+    if not n then return end
+    local max = r.max
+    if r.max_by then
+      local by = get(params, r.max_by.field)
+      max = r.max_by.values[by] or max
+    end
+    if r.min and n < r.min then add(path, ("%s is below the minimum %s"):format(tostring(v), tostring(r.min))) end
+    if max and n > max then
+      add(path, ("%s is above the maximum %s%s"):format(tostring(v), tostring(max),
+        r.max_by and (" for " .. r.max_by.field .. " " .. tostring(get(params, r.max_by.field))) or ""))
+    end
+  end)
+end
+
+function RULES.multiple_of(r, params, add)
+  each(params, r.field, function(v, path)
+    local n = as_number(v)
+    if n and n % r.value ~= 0 then add(path, ("%s is not a multiple of %d"):format(tostring(v), r.value)) end
+  end)
+end
+
+function RULES.max_by(r, params, add)
+  local by = get(params, r.by)
+  local max = type(by) == "string" and r.max[by]
+  if not max then return end
+  each(params, r.field, function(v, path)
+    local n = as_number(v)
+    if n and n > max * r.scale then
+      add(path, ("%s is above the maximum %s%s for %s %s"):format(tostring(v), tostring(max * r.scale),
+        r.scale ~= 1 and (" (" .. max .. " " .. (r.unit or "") .. ")") or "", r.by, by))
+    end
+  end)
+end
+
+function RULES.forbidden_when(r, params, add)
+  if not matches(params, r.when) then return end
+  local v = get(params, r.field)
+  if in_list(r.values, v) then
+    add(r.field, ("%s cannot be used with %s"):format(show(v), describe_when(r.when)))
+  end
+end
+
+function RULES.only_with(r, params, add)
+  local by = get(params, r.by)
+  if in_list(r.values, by) then return end
+  each(params, r.field, function(v, path)
+    if v == r.value then
+      add(path, ("%s is only available with %s %s"):format(show(v), r.by, table.concat(r.values, "/")))
+    end
+  end)
+end
+
+function RULES.allowed_when(r, params, add)
+  local by = get(params, r.by)
+  local v = get(params, r.field)
+  if v == nil or not in_list(r.when_in, by) or in_list(r.values, v) then return end
+  add(r.field, ("%s is not available for %s %s (use %s)"):format(show(v), r.by, tostring(by),
+    table.concat(r.values, " or ")))
+end
+
+function RULES.not_equal(r, params, add)
+  each(params, r.field, function(v, path)
+    if as_number(v) == r.value or v == r.value then add(path, ("%s is not allowed"):format(tostring(v))) end
+  end)
+end
+
+function RULES.min_items_where(r, params, add)
+  local list = get(params, r.field)
+  if type(list) ~= "table" then return end
+  local n = 0
+  for i = 1, validate.MAX_ITEMS do
+    local item = rawget(list, i)
+    if item == nil then break end
+    if type(item) == "table" and matches(item, r.where) then n = n + 1 end
+  end
+  if n < r.min then
+    add(r.field, ("needs at least %d item(s) with %s"):format(r.min, describe_when(r.where)))
+  end
+end
+
+function RULES.max_items(r, params, add)
+  local list = get(params, r.field)
+  if type(list) ~= "table" then return end
+  local n = 0
+  while n <= r.max and rawget(list, n + 1) ~= nil do n = n + 1 end
+  if n > r.max then add(r.field, ("has more than %d items"):format(r.max)) end
+end
+
+function RULES.max_length(r, params, add)
+  each(params, r.field, function(v, path)
+    if type(v) ~= "string" then return end
+    local cps = codepoints(v)
+    if not cps then return end          -- reported as invalid UTF-8 already
+    if #cps > r.max then add(path, ("is %d characters long, at most %d are allowed"):format(#cps, r.max)) end
+    if r.allowed then
+      for i, cp in ipairs(cps) do
+        if not allowed_char(cp, r.allowed) then
+          add(path, ("character %d (U+%04X) is not allowed; use %s"):format(i, cp, table.concat(r.allowed, " ")))
+          break
+        end
+      end
+    end
+  end)
+end
+
+function RULES.format(r, params, add)
+  each(params, r.field, function(v, path)
+    if type(v) == "string" and not FORMATS[r.format](v) then
+      add(path, ("%s is not shaped like %s"):format(show(v), r.example or r.format))
+    end
+  end)
+end
+
+function RULES.required_when(r, params, add)
+  if matches(params, r.when) and get(params, r.field) == nil then
+    add(r.field, "required when " .. describe_when(r.when))
+  end
+end
+
+validate.RULES = RULES
+
+----------------------------------------------------------------------------
+
+--- Check params for one action. `a`: the action's spec entry (or its name);
+-- defaults: client-level values of common fields ({Region=, Zone=, ProjectId=}).
+-- Returns nil when all is well, else the list of problems.
+function validate.check(a, params, defaults)
+  if type(a) == "string" then a = assert(spec.actions[a], "compshare: unknown action " .. a) end
+  local problems = {}
+  local ctx = { seen = {} }
+  function ctx.add(path, message) problems[#problems + 1] = { path = path, message = message } end
+  if params == nil then params = {} end
+  if type(params) ~= "table" then
+    ctx.add("", "params must be a table, got " .. type(params))
+    return problems
+  end
+  check_object(ctx, params, "", 1, a.request, a.open, defaults)
+  for _, r in ipairs(a.rules) do
+    RULES[r.kind](r, params, ctx.add)
+  end
+  if #problems > 0 then return problems end
+  return nil
+end
+
+return validate

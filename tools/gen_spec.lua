@@ -1,0 +1,420 @@
+--- Generate lua/compshare/spec.lua from ../shared/api/compshare.json.
+-- usage: lua5.4 tools/gen_spec.lua <compshare.json> <out spec.lua>
+-- The output is a pure data table, keys sorted, one function per action and
+-- per model (so no single function holds too many constants for LuaJIT).
+-- Everything the JSON says is kept; where the seed page and the SDKs disagree
+-- the seed page wins and the choice is written into the action's `notes`.
+local cjson = require "cjson"
+
+local src_path, out_path = arg[1], arg[2]
+if not (src_path and out_path) then
+  io.stderr:write("usage: gen_spec.lua <compshare.json> <out.lua>\n")
+  os.exit(2)
+end
+
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local NULL = cjson.null
+
+--- JSON -> plain Lua: cjson.null becomes nil, empty JSON objects/arrays become {}.
+local function plain(v)
+  if v == NULL then return nil end
+  if type(v) ~= "table" then return v end
+  local t = {}
+  for k, x in pairs(v) do t[k] = plain(x) end
+  return t
+end
+
+local data = plain(cjson.decode(read(src_path)))
+
+local function copy(t)
+  if type(t) ~= "table" then return t end
+  local r = {}
+  for k, v in pairs(t) do r[k] = copy(v) end
+  return r
+end
+
+local function find_field(fields, name)
+  for _, f in ipairs(fields) do
+    if f.name == name then return f end
+  end
+end
+
+local function list_has(list, v)
+  for _, x in ipairs(list or {}) do
+    if x == v then return true end
+  end
+  return false
+end
+
+local function seed_name(source)
+  return source and source:match("seed:(%S-%.txt)")
+end
+
+-- Formats the validator knows by name; a new pattern in the JSON stops the generator.
+local FORMATS = { ["^v[0-9]+(\\.[0-9]+)*$"] = "version" }
+
+-- Actions that are not safe to send twice although the Go SDK retries them:
+-- every repeat has a visible effect of its own.
+local EXTRA_UNSAFE = {
+  RebootCompShareInstance = "each call reboots the instance again",
+  RebootULHostInstance = "each call reboots the host again",
+  ReinstallCompShareInstance = "each call wipes and reinstalls the system disk again",
+  ReinstallULHostInstance = "each call wipes and reinstalls the system disk again",
+}
+
+local function retry_policy(a)
+  if a.go_retryable_default == false then
+    return false, "Go SDK marks it non-retryable (creates or publishes something)"
+  end
+  local verb = a.name:match("^(%u%l+)")
+  if verb == "Create" or verb == "Copy" or verb == "Publish" then
+    return false, verb .. " makes a new resource on every call"
+  end
+  if EXTRA_UNSAFE[a.name] then return false, EXTRA_UNSAFE[a.name] end
+  return true, nil
+end
+
+--- One request/response field, as the spec keeps it.
+local function field_of(f)
+  local sdk = f.sdk
+  if sdk and #sdk == 0 then sdk = nil end
+  return {
+    name = f.name, type = f.type, required = f.required or nil, common = f.common,
+    enum = f.enum, model = f.model, default = f.default, seed_only = f.seed_only,
+    sdk = sdk, required_python = f.required_python, required_unknown = f.required_unknown,
+    seed_type = f.seed_type,
+  }
+end
+
+local function num(n)
+  if n == math.floor(n) and math.abs(n) < 2 ^ 53 then return ("%d"):format(n) end
+  return ("%.17g"):format(n)
+end
+
+local function show(v)
+  if type(v) == "number" then return num(v) end
+  if type(v) ~= "table" then return tostring(v) end
+  local parts = {}
+  if #v > 0 then
+    for i, x in ipairs(v) do parts[i] = show(x) end
+    return table.concat(parts, ",")
+  end
+  for k, x in pairs(v) do parts[#parts + 1] = k .. "=" .. show(x) end
+  table.sort(parts)
+  return table.concat(parts, ",")
+end
+
+--- A documented constraint the validator does not execute, as one line for the docs.
+local function describe(c)
+  local details = {}
+  for k, v in pairs(c) do
+    if k ~= "kind" and k ~= "field" and k ~= "source" and k ~= "rule" then
+      details[#details + 1] = k .. "=" .. show(v)
+    end
+  end
+  table.sort(details)
+  return ("%s%s%s (%s; not checked locally%s)"):format(c.field and (c.field .. ": ") or "", c.kind,
+    c.rule and (" - " .. c.rule) or "", c.source or "?", #details > 0 and ("; " .. table.concat(details, "; ")) or "")
+end
+
+--- Translate the JSON constraints into rules the validator executes,
+-- and everything else into notes for the docs.
+local function translate(a, act)
+  local rules, notes, decisions = {}, act.notes, act.decisions
+  local ranges = {}
+  local function range(fieldname, min, max, source)
+    local r = ranges[fieldname]
+    if not r then
+      r = { kind = "range", field = fieldname, source = source }
+      ranges[fieldname] = r
+      rules[#rules + 1] = r
+    end
+    if min ~= nil then r.min = r.min and math.max(r.min, min) or min end
+    if max ~= nil then r.max = r.max and math.min(r.max, max) or max end
+    return r
+  end
+  local function field_at(path)          -- "Disks.N.Type" -> the model field
+    local top, rest = path:match("^([^.]+)%.N%.(.+)$")
+    if not top then return find_field(act.request, path) end
+    local f = find_field(act.request, top)
+    local m = f and f.model and data.models[f.model]
+    return m and find_field(m.fields, rest)
+  end
+  local max_by = {}
+  for _, c in ipairs(a.constraints or {}) do
+    if c.kind == "max_by_GpuType" then max_by[c.field] = true end
+  end
+  for _, c in ipairs(a.constraints or {}) do
+    local k = c.kind
+    if c.direction == "response" or (c.field and c.field:find("^UHostSet")) then
+      notes[#notes + 1] = "response " .. describe(c)
+    elseif k == "multiple_of" then
+      rules[#rules + 1] = { kind = "multiple_of", field = c.field, value = c.value, source = c.source }
+    elseif k == "range" and c.max_by_GpuType then
+      local r = range(c.field, c.min, nil, c.source)
+      r.max_by = { field = "GpuType", values = c.max_by_GpuType }
+    elseif k == "range" then
+      local max = c.max
+      if max_by[c.field] and c.source:find("^sdk") then
+        max = nil
+        decisions[#decisions + 1] = ("%s upper bound %s from the SDK comment is not enforced; "
+          .. "the seed's per-GpuType maximum is (it is larger for several types)"):format(c.field, num(c.max))
+      end
+      range(c.field, c.min, max, c.source)
+    elseif k == "max_by_GpuType" then
+      rules[#rules + 1] = { kind = "max_by", field = c.field, by = "GpuType", max = c.max,
+        scale = (c.unit == "GB" and c.field == "Memory") and 1024 or 1, unit = c.unit, source = c.source }
+    elseif k == "forbidden_combination" then
+      rules[#rules + 1] = { kind = "forbidden_when", field = c.field, values = c.not_in, when = c.when,
+        source = c.source }
+    elseif k == "only_for" then
+      local by, values = next(c.requires)
+      rules[#rules + 1] = { kind = "only_with", field = c.field, value = c.value, by = by, values = values,
+        source = c.source }
+    elseif k == "intel_only" then
+      local target, allowed = next(c.implies)
+      rules[#rules + 1] = { kind = "allowed_when", field = target, values = allowed, by = c.field,
+        when_in = c.values, source = c.source }
+      if c.note then decisions[#decisions + 1] = "Intel-only list follows the seed prose (" .. c.note .. ")" end
+    elseif k == "not_equal" then
+      rules[#rules + 1] = { kind = "not_equal", field = c.field, value = c.value, source = c.source }
+      if c.note then decisions[#decisions + 1] = c.field .. " ~= " .. num(c.value) .. " (" .. c.note .. ")" end
+    elseif k == "min_items_where" then
+      rules[#rules + 1] = { kind = "min_items_where", field = c.field, where = c.where, min = c.min,
+        source = c.source }
+    elseif k == "max_items" then
+      rules[#rules + 1] = { kind = "max_items", field = c.field, max = c.max, source = c.source }
+    elseif k == "max_length" then
+      rules[#rules + 1] = { kind = "max_length", field = c.field, max = c.max, allowed = c.allowed_chars,
+        source = c.source }
+    elseif k == "format" then
+      local name = assert(FORMATS[c.pattern_inferred], "gen_spec: unknown pattern " .. tostring(c.pattern_inferred))
+      rules[#rules + 1] = { kind = "format", field = c.field, format = name, example = c.example,
+        source = c.source }
+    elseif k == "conditional_required" then
+      rules[#rules + 1] = { kind = "required_when", field = c.field, when = c.when, source = c.source }
+      if c.zero_means then
+        range(c.field, 0, nil, c.source)
+        decisions[#decisions + 1] = ("%s >= 0 (the seed says 0 means %s)"):format(c.field, c.zero_means)
+      end
+    elseif k == "enum" then
+      local f = field_at(c.field)
+      assert(f, "gen_spec: enum for unknown field " .. a.name .. "." .. c.field)
+      if not f.enum then f.enum = c.values end
+    elseif k == "required_mismatch" then
+      local f = assert(find_field(act.request, c.field), "gen_spec: required_mismatch " .. c.field)
+      local req
+      if c.seed_required ~= nil then
+        req = c.seed_required
+      else
+        req = false -- the seed page omits or does not require it
+      end
+      f.required = req or nil
+      decisions[#decisions + 1] = ("%s is %s (seed page) although the SDK says %s%s"):format(
+        c.field, req and "required" or "optional", c.sdk_required and "required" or "optional",
+        c.note and (" - " .. c.note) or "")
+      if not req and c.seed_default ~= nil then
+        f.fill = c.seed_default
+        decisions[#decisions + 1] = ("when %s is omitted the wrapper sends the seed default %q"):format(
+          c.field, c.seed_default)
+      end
+    elseif k == "type_mismatch" then
+      local f = assert(find_field(act.request, c.field))
+      f.type, f.enum = c.seed_type, nil
+      decisions[#decisions + 1] = ("%s is a %s (seed) sent as %s; the SDK's string form %s is accepted too"):format(
+        c.field, c.seed_type, table.concat(c.wire_values, "/"), table.concat(c.wire_values, "/"))
+    else
+      notes[#notes + 1] = describe(c)
+    end
+  end
+  -- Pagination fields: Offset >= 0 and Limit from 1 to its documented maximum.
+  local p = act.pagination
+  if p then
+    range(p.offset, 0, nil, "pagination")
+    local limit = find_field(act.request, p.limit)
+    range(p.limit, 1, p.limit_max, "pagination")
+    if limit and limit.type == "string" then
+      limit.type, limit.numeric_string = "int", true
+      decisions[#decisions + 1] = ("%s is typed string in both SDKs; an integer or a decimal string is "
+        .. "accepted and sent as decimal"):format(p.limit)
+    end
+  end
+  return rules
+end
+
+local function build_action(a)
+  local act = {
+    name = a.name,
+    sdk = a.sdk,
+    seed = a.seed_doc and a.seed_doc.file or nil,
+    request = {},
+    response = {},
+    notes = copy(a.notes) or {},
+    decisions = {},
+  }
+  act.retry_safe, act.retry_reason = retry_policy(a)
+  for _, f in ipairs(a.request or {}) do
+    local x = field_of(f)
+    act.request[#act.request + 1] = x
+    if f.common and f.required_python == false and f.required then
+      x.required = nil
+      act.decisions[#act.decisions + 1] = ("%s optional (required in Go, optional in Python: the union)")
+        :format(f.name)
+    end
+    if f.seed_only then
+      act.decisions[#act.decisions + 1] = ("seed-only field %s accepted and sent (absent from both SDKs)")
+        :format(f.name)
+    elseif f.sdk and #f.sdk > 0 and list_has(a.sdk, "python") and not list_has(f.sdk, "python") then
+      act.notes[#act.notes + 1] = ("%s is only in the %s SDK"):format(f.name, table.concat(f.sdk, "+"))
+    end
+  end
+  for _, f in ipairs(a.response or {}) do act.response[#act.response + 1] = field_of(f) end
+  if a.pagination then
+    local p = a.pagination
+    act.pagination = { offset = p.offset, limit = p.limit, items = p.items, total = p.total or false,
+      limit_default = p.limit_default, limit_max = p.limit_max, offset_default = p.offset_default }
+  end
+  if a.request_fields_unknown then
+    act.open = true
+    act.decisions[#act.decisions + 1] = "request fields are not documented; unknown fields are accepted "
+      .. "(still checked for type, size and UTF-8)"
+    local donor = a.request_fields_mentioned_by_seed and "CreateCompShareInstance"
+    for _, d in ipairs(data.actions) do
+      if d.name == donor then
+        for _, name in ipairs(a.request_fields_mentioned_by_seed) do
+          local f = field_of(assert(find_field(d.request, name)))
+          f.required = nil
+          act.request[#act.request + 1] = f
+        end
+        act.decisions[#act.decisions + 1] = "fields named by the seed ("
+          .. table.concat(a.request_fields_mentioned_by_seed, ", ")
+          .. ") are typed as in " .. donor .. " and optional"
+      end
+    end
+  end
+  if a.seed_doc then
+    for _, name in ipairs(a.seed_doc.sdk_only_request_fields or {}) do
+      act.decisions[#act.decisions + 1] = ("SDK-only field %s accepted (the union)"):format(name)
+    end
+  end
+  act.rules = translate(a, act)
+  -- Booleans: accept the seed examples' "true"/"false" strings too.
+  if a.name == "CreateCompShareInstance" then
+    act.decisions[#act.decisions + 1] = "bool fields (Disks[n].IsBoot, EnableUS3) also accept the strings "
+      .. "\"true\"/\"false\" the seed examples send"
+  end
+  table.sort(act.notes)
+  table.sort(act.decisions)
+  return act
+end
+
+----------------------------------------------------------------------------
+-- Deterministic serializer.
+
+local function is_ident(k)
+  return type(k) == "string" and k:match("^[%a_][%w_]*$") and not ({
+    ["and"] = 1, ["break"] = 1, ["do"] = 1, ["else"] = 1, ["elseif"] = 1, ["end"] = 1, ["false"] = 1,
+    ["for"] = 1, ["function"] = 1, ["goto"] = 1, ["if"] = 1, ["in"] = 1, ["local"] = 1, ["nil"] = 1,
+    ["not"] = 1, ["or"] = 1, ["repeat"] = 1, ["return"] = 1, ["then"] = 1, ["true"] = 1, ["until"] = 1,
+    ["while"] = 1 })[k]
+end
+
+local function is_array(t)
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  for i = 1, n do
+    if t[i] == nil then return false end
+  end
+  return true, n
+end
+
+local function ser(v, indent)
+  local tv = type(v)
+  if tv == "string" then return ("%q"):format(v):gsub("\\\n", "\\n") end
+  if tv == "number" then return num(v) end
+  if tv == "boolean" then return tostring(v) end
+  assert(tv == "table", "gen_spec: cannot serialize " .. tv)
+  local arr, n = is_array(v)
+  if arr and n == 0 then return "{}" end
+  local inner = indent .. "  "
+  local parts = {}
+  if arr then
+    local flat = true
+    for i = 1, n do
+      if type(v[i]) == "table" then flat = false end
+      parts[i] = ser(v[i], inner)
+    end
+    if flat then return "{ " .. table.concat(parts, ", ") .. " }" end
+    return "{\n" .. inner .. table.concat(parts, ",\n" .. inner) .. ",\n" .. indent .. "}"
+  end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(x, y)
+    if type(x) == type(y) then return x < y end
+    return type(x) == "number"
+  end)
+  local flat = true
+  for _, k in ipairs(keys) do
+    if type(v[k]) == "table" then flat = false end
+    local key = is_ident(k) and k or ("[" .. ser(k, inner) .. "]")
+    parts[#parts + 1] = key .. " = " .. ser(v[k], inner)
+  end
+  if flat and #parts <= 6 then return "{ " .. table.concat(parts, ", ") .. " }" end
+  return "{\n" .. inner .. table.concat(parts, ",\n" .. inner) .. ",\n" .. indent .. "}"
+end
+
+----------------------------------------------------------------------------
+
+local actions, names = {}, {}
+for _, a in ipairs(data.actions) do
+  actions[a.name] = build_action(a)
+  names[#names + 1] = a.name
+end
+table.sort(names)
+
+local models, model_names = {}, {}
+for name, m in pairs(data.models) do
+  local fields = {}
+  for _, f in ipairs(m.fields) do fields[#fields + 1] = field_of(f) end
+  models[name] = { kind = m.kind, fields = fields }
+  model_names[#model_names + 1] = name
+end
+table.sort(model_names)
+
+local gpu = data.seed_tables.gpu_types
+local gpu_types = {}
+for _, row in ipairs(gpu.rows) do
+  local r = {}
+  for i, col in ipairs(gpu.columns) do r[col] = row[i] end
+  gpu_types[#gpu_types + 1] = r
+end
+
+local out = {}
+local function emit(s) out[#out + 1] = s end
+emit("-- GENERATED by tools/gen_spec.lua from compshare.json - do not edit; run `make spec`.")
+emit("-- Go SDK " .. data.source.go_sdk.version .. " (" .. data.source.go_sdk.commit .. "), Python SDK "
+  .. data.source.python_sdk.version .. " (" .. data.source.python_sdk.commit .. "), seed pages.")
+emit("local spec = { actions = {}, models = {} }")
+emit("local A, M = spec.actions, spec.models")
+emit("spec.service = " .. ser(data.service, ""))
+emit("spec.action_names = " .. ser(names, ""))
+emit("spec.common_fields = " .. ser(data.conventions.common_request_fields, ""))
+emit("spec.gpu_types = (function() return " .. ser(gpu_types, "") .. " end)()")
+emit("spec.state_enums = (function() return " .. ser(data.state_enums, "") .. " end)()")
+for _, name in ipairs(names) do
+  emit(("A[%q] = (function() return %s end)()"):format(name, ser(actions[name], "")))
+end
+for _, name in ipairs(model_names) do
+  emit(("M[%q] = (function() return %s end)()"):format(name, ser(models[name], "")))
+end
+emit("return spec")
+
+local f = assert(io.open(out_path, "wb"))
+f:write(table.concat(out, "\n"), "\n")
+f:close()

@@ -52,10 +52,6 @@ local function list_has(list, v)
   return false
 end
 
-local function seed_name(source)
-  return source and source:match("seed:(%S-%.txt)")
-end
-
 -- Formats the validator knows by name; a new pattern in the JSON stops the generator.
 local FORMATS = { ["^v[0-9]+(\\.[0-9]+)*$"] = "version" }
 

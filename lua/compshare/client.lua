@@ -1,4 +1,5 @@
 --- The client: builds, signs and sends one call, and maps the answer.
+local config = require "compshare.config"
 local core = require "compshare.core"
 local errors = require "compshare.errors"
 local json = require "compshare.json"
@@ -87,9 +88,9 @@ function Client:prepare(action, params)
   if p.Zone == nil then p.Zone = self.zone end
   if p.ProjectId == nil then p.ProjectId = self.project_id end
   local secret = secrets[self]
-  if type(self.public_key) ~= "string" or type(secret) ~= "string" then
-    return nil, errors.new { kind = "validation", action = action,
-      message = "no credentials: set public_key and private_key, or UCLOUD_PUBLIC_KEY and UCLOUD_PRIVATE_KEY" }
+  local missing = config.missing_credentials(self.public_key, secret)
+  if missing then
+    return nil, errors.new { kind = "validation", action = action, message = missing }
   end
   p.PublicKey = self.public_key
   local ok, body = pcall(core.encode, p, secret)

@@ -1,0 +1,401 @@
+/* xfer.c - one HTTP transfer: request table -> easy handle options, response -> Lua. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xfer.h"
+
+#define SMALL_BUFFER ((size_t)1024 * 1024) /* larger buffers are freed after each use */
+
+/* ---- buffers and callbacks ---------------------------------------------------- */
+
+static int buf_append(cs_xfer *x, cs_buf *b, const char *p, size_t len)
+{
+    if (len > CS_MAX_BODY - b->len) {
+        x->too_big = 1;
+        return -1;
+    }
+    if (b->len + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 16384;
+        char *data;
+        while (cap < b->len + len)
+            cap *= 2;
+        data = realloc(b->data, cap);
+        if (!data) {
+            x->no_memory = 1;
+            return -1;
+        }
+        b->data = data;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, len);
+    b->len += len;
+    return 0;
+}
+
+static void buf_free(cs_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    cs_xfer *x = ud;
+    return buf_append(x, &x->body, p, size * n) == 0 ? size * n : 0;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    cs_xfer *x = ud;
+    if (size * n >= 5 && memcmp(p, "HTTP/", 5) == 0)
+        x->head.len = 0; /* a new response (after 100 Continue): forget the last one */
+    return buf_append(x, &x->head, p, size * n) == 0 ? size * n : 0;
+}
+
+/* ---- the request table ---------------------------------------------------------- */
+
+static int bad_request(lua_State *L, int pos, const char *what)
+{
+    if (pos > 0)
+        return luaL_error(L, "compshare: request %d: %s", pos, what);
+    return luaL_error(L, "compshare: request: %s", what);
+}
+
+/* The string field `name` of the table at idx (pushed), or NULL when absent. */
+static const char *opt_string(lua_State *L, int idx, int pos, const char *name, size_t *len)
+{
+    const char *s;
+    lua_getfield(L, idx, name);
+    if (lua_isnil(L, -1))
+        return NULL;
+    if (lua_type(L, -1) != LUA_TSTRING)
+        bad_request(L, pos, lua_pushfstring(L, "%s must be a string, got %s", name, luaL_typename(L, -1)));
+    s = lua_tolstring(L, -1, len);
+    return s;
+}
+
+static int is_token(const char *s, size_t len)
+{
+    size_t i;
+    if (len == 0)
+        return 0;
+    for (i = 0; i < len; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("!#$%&'*+-.^_`|~", s[i]))
+            return 0;
+    return 1;
+}
+
+static int is_header_value(const char *s, size_t len)
+{
+    return strlen(s) == len && !strpbrk(s, "\r\n");
+}
+
+/* Checks the headers table at the top; with x, appends "Name: value" lines to x->headers. */
+static void read_headers(lua_State *L, int pos, cs_xfer *x)
+{
+    int t = lua_gettop(L);
+    if (lua_isnil(L, t))
+        return;
+    if (!lua_istable(L, t))
+        bad_request(L, pos, "headers must be a table of name = value");
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        size_t nlen, vlen;
+        const char *name, *value;
+        int vt = lua_type(L, -1);
+        if (lua_type(L, -2) != LUA_TSTRING)
+            bad_request(L, pos, "header names must be strings");
+        if (vt != LUA_TSTRING && vt != LUA_TNUMBER)
+            bad_request(L, pos, "header values must be strings or numbers");
+        lua_pushvalue(L, -1); /* tolstring on a copy keeps lua_next's number keys intact */
+        value = lua_tolstring(L, -1, &vlen);
+        name = lua_tolstring(L, -3, &nlen);
+        if (!is_token(name, nlen))
+            bad_request(L, pos, lua_pushfstring(L, "bad header name '%s'", name));
+        if (!is_header_value(value, vlen))
+            bad_request(L, pos, lua_pushfstring(L, "header '%s' has a line break or NUL in its value", name));
+        if (x) {
+            /* "Name;" is curl's way to send a header with an empty value. */
+            const char *line = vlen ? lua_pushfstring(L, "%s: %s", name, value) : lua_pushfstring(L, "%s;", name);
+            struct curl_slist *list = curl_slist_append(x->headers, line);
+            if (!list)
+                luaL_error(L, "compshare: out of memory");
+            x->headers = list;
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 2);
+    }
+}
+
+static void set_method(CURL *e, const char *method, const char *body, size_t blen)
+{
+    if (body || strcmp(method, "POST") == 0) {
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
+        if (strcmp(method, "POST") != 0)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    } else if (strcmp(method, "GET") == 0) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    }
+}
+
+static void set_common(cs_session *s, cs_xfer *x, long timeout_ms)
+{
+    CURL *e = x->easy;
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->verify ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->verify ? 2L : 0L);
+    if (s->cainfo)
+        curl_easy_setopt(e, CURLOPT_CAINFO, s->cainfo);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+}
+
+CURLcode cs_xfer_prepare(lua_State *L, int idx, int pos, cs_session *s, cs_xfer *x)
+{
+    int top = lua_gettop(L);
+    size_t ulen = 0, mlen = 0, blen = 0;
+    const char *url, *method, *body;
+    double timeout;
+
+    idx = idx < 0 ? top + idx + 1 : idx;
+    if (!lua_istable(L, idx))
+        bad_request(L, pos, lua_pushfstring(L, "expected a table, got %s", luaL_typename(L, idx)));
+    url = opt_string(L, idx, pos, "url", &ulen);
+    if (!url || strlen(url) != ulen || ulen == 0)
+        bad_request(L, pos, "url must be a non-empty string");
+    method = opt_string(L, idx, pos, "method", &mlen);
+    if (!method)
+        method = "POST";
+    else if (mlen > 16 || !is_token(method, mlen))
+        bad_request(L, pos, "method must be an HTTP method name such as \"POST\"");
+    lua_getfield(L, idx, "timeout");
+    if (!lua_isnil(L, -1) && (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0)))
+        bad_request(L, pos, "timeout must be a positive number of seconds");
+    timeout = lua_isnil(L, -1) ? CS_DEFAULT_TIMEOUT : lua_tonumber(L, -1);
+    if (timeout > 86400.0 * 365)
+        timeout = 86400.0 * 365;
+    lua_getfield(L, idx, "headers");
+    if (x) {
+        curl_easy_reset(x->easy);
+        curl_slist_free_all(x->headers);
+        x->headers = curl_slist_append(NULL, "Expect:"); /* no 100-continue round trip */
+        if (!x->headers)
+            luaL_error(L, "compshare: out of memory");
+        x->body.len = x->head.len = 0;
+        x->too_big = x->no_memory = 0;
+        x->errbuf[0] = '\0';
+    }
+    read_headers(L, pos, x);
+    body = opt_string(L, idx, pos, "body", &blen);
+    if (!x) {
+        lua_settop(L, top);
+        return CURLE_OK;
+    }
+    lua_replace(L, top + 1); /* the body (or nil) stays referenced */
+    lua_settop(L, top + 1);
+    set_common(s, x, (long)(timeout * 1000.0 + 0.5) > 0 ? (long)(timeout * 1000.0 + 0.5) : 1L);
+    curl_easy_setopt(x->easy, CURLOPT_URL, url);
+    if (blen > CS_MAX_BODY) {
+        snprintf(x->errbuf, sizeof x->errbuf, "request body of %lu bytes is over the %lu MB limit",
+                 (unsigned long)blen, (unsigned long)(CS_MAX_BODY >> 20));
+        return CURLE_FILESIZE_EXCEEDED;
+    }
+    set_method(x->easy, method, body, blen);
+    return CURLE_OK;
+}
+
+/* ---- results ------------------------------------------------------------------ */
+
+/* Pushes the response headers as {lower-case name = value}; repeated names are joined by ", ". */
+static void push_headers(lua_State *L, cs_xfer *x)
+{
+    char *p = x->head.data, *end = p + x->head.len;
+    lua_newtable(L);
+    while (p < end) {
+        char *eol = memchr(p, '\n', (size_t)(end - p)), *colon, *v, *ve, *c;
+        if (!eol)
+            eol = end;
+        colon = memchr(p, ':', (size_t)(eol - p));
+        if (colon && colon > p) {
+            for (c = p; c < colon; c++)
+                *c = (char)tolower((unsigned char)*c);
+            for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
+                ;
+            for (ve = eol; ve > v && isspace((unsigned char)ve[-1]); ve--)
+                ;
+            lua_pushlstring(L, p, (size_t)(colon - p));
+            lua_pushvalue(L, -1);
+            lua_rawget(L, -3);
+            if (lua_isstring(L, -1)) {
+                lua_pushliteral(L, ", ");
+                lua_pushlstring(L, v, (size_t)(ve - v));
+                lua_concat(L, 3);
+            } else {
+                lua_pop(L, 1);
+                lua_pushlstring(L, v, (size_t)(ve - v));
+            }
+            lua_rawset(L, -3);
+        }
+        p = eol + 1;
+    }
+}
+
+static void push_response(lua_State *L, cs_xfer *x)
+{
+    long status = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, (lua_Integer)status);
+    lua_setfield(L, -2, "status");
+    push_headers(L, x);
+    lua_setfield(L, -2, "headers");
+    lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
+    lua_setfield(L, -2, "body");
+}
+
+/* What went wrong: kind, message and whether the request may have reached the server. */
+static const char *failure(cs_xfer *x, CURLcode rc, const char **message, int *sent)
+{
+    curl_off_t pretransfer = 0;
+    const char *kind = "transport";
+    curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+    *sent = pretransfer > 0; /* the connection was up and the request about to go */
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        kind = "timeout";
+        break;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+        kind = "connect";
+        *sent = 0;
+        break;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+        kind = "reset";
+        *sent = 1;
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_USE_SSL_FAILED:
+        kind = "tls";
+        *sent = 0;
+        break;
+    case CURLE_FILESIZE_EXCEEDED: /* cs_xfer_prepare refused the request body */
+        *sent = 0;
+        break;
+    case CURLE_WRITE_ERROR:
+        if (x->too_big)
+            snprintf(x->errbuf, sizeof x->errbuf, "response is over the %lu MB limit",
+                     (unsigned long)(CS_MAX_BODY >> 20));
+        else if (x->no_memory)
+            snprintf(x->errbuf, sizeof x->errbuf, "out of memory reading the response");
+        break;
+    default:
+        break;
+    }
+    *message = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
+    return kind;
+}
+
+int cs_xfer_result(lua_State *L, cs_xfer *x, CURLcode rc)
+{
+    const char *kind, *message;
+    int sent;
+    if (rc == CURLE_OK) {
+        push_response(L, x);
+        return 1;
+    }
+    kind = failure(x, rc, &message, &sent);
+    lua_pushnil(L);
+    lua_pushstring(L, kind);
+    lua_pushstring(L, message);
+    lua_pushboolean(L, sent);
+    return 4;
+}
+
+void cs_xfer_result_entry(lua_State *L, cs_xfer *x, CURLcode rc)
+{
+    const char *kind, *message;
+    int sent;
+    if (rc == CURLE_OK) {
+        push_response(L, x);
+        return;
+    }
+    kind = failure(x, rc, &message, &sent);
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, kind);
+    lua_setfield(L, -2, "error");
+    lua_pushstring(L, message);
+    lua_setfield(L, -2, "message");
+    lua_pushboolean(L, sent);
+    lua_setfield(L, -2, "sent");
+}
+
+/* ---- lifetime ----------------------------------------------------------------- */
+
+int cs_xfer_init(cs_xfer *x)
+{
+    x->easy = curl_easy_init();
+    return x->easy ? 0 : -1;
+}
+
+void cs_xfer_release(cs_xfer *x)
+{
+    if (x->body.cap > SMALL_BUFFER)
+        buf_free(&x->body);
+    if (x->head.cap > SMALL_BUFFER)
+        buf_free(&x->head);
+    x->body.len = x->head.len = 0;
+    curl_slist_free_all(x->headers);
+    x->headers = NULL;
+}
+
+void cs_xfer_free(cs_xfer *x, CURLM *multi)
+{
+    if (x->easy) {
+        if (x->in_multi && multi)
+            curl_multi_remove_handle(multi, x->easy);
+        curl_easy_cleanup(x->easy);
+    }
+    x->easy = NULL;
+    x->in_multi = 0;
+    curl_slist_free_all(x->headers);
+    x->headers = NULL;
+    buf_free(&x->body);
+    buf_free(&x->head);
+}

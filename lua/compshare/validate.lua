@@ -173,21 +173,6 @@ local SCALAR = {
 
 local check_value, check_object
 
---- Any value without a declared type: scalars, or tables of such.
-local function check_any(ctx, v, path, depth)
-  local tv = type(v)
-  if tv == "string" then
-    local m = string_problem(v)
-    if m then ctx.add(path, m) end
-  elseif tv == "number" then
-    if not finite(v) then ctx.add(path, "expected a finite number, got " .. tostring(v)) end
-  elseif tv == "table" then
-    check_object(ctx, v, path, depth, nil, true)
-  elseif tv ~= "boolean" then
-    ctx.add(path, "a " .. tv .. " cannot be sent as a parameter")
-  end
-end
-
 --- Enter a table: cycle and depth checks. Returns entries or nil.
 local function enter(ctx, t, path, depth)
   if ctx.seen[t] then
@@ -201,6 +186,26 @@ local function enter(ctx, t, path, depth)
   local list, why = entries(t)
   if not list then ctx.add(path, why) end
   return list
+end
+
+--- Any value without a declared type: scalars, or tables of such.
+local function check_any(ctx, v, path, depth)
+  local tv = type(v)
+  if tv == "string" then
+    local m = string_problem(v)
+    if m then ctx.add(path, m) end
+  elseif tv == "number" then
+    if not finite(v) then ctx.add(path, "expected a finite number, got " .. tostring(v)) end
+  elseif tv == "table" then
+    local list = enter(ctx, v, path, depth)
+    if not list then return end
+    if not sequence_length(list) then return check_object(ctx, v, path, depth, nil, true) end
+    ctx.seen[v] = true
+    for i, kv in ipairs(list) do check_any(ctx, kv[2], join(path, i), depth + 1) end
+    ctx.seen[v] = nil
+  elseif tv ~= "boolean" then
+    ctx.add(path, "a " .. tv .. " cannot be sent as a parameter")
+  end
 end
 
 local function check_array(ctx, v, path, depth, field, elem)
@@ -231,7 +236,7 @@ function check_value(ctx, v, path, depth, field)
   local elem = t:match("^array%-of%-(.+)$")
   if elem then return check_array(ctx, v, path, depth, field, elem) end
   if t == "object" then
-    if type(v) == "string" or field.model == nil then return check_any(ctx, v, path, depth) end
+    if field.model == nil then return check_any(ctx, v, path, depth) end
     return check_object(ctx, v, path, depth, field.model)
   end
   local scalar = SCALAR[t]
@@ -267,7 +272,7 @@ function check_object(ctx, t, path, depth, fields, open, defaults)
   for _, kv in ipairs(list) do
     local k, v = kv[1], kv[2]
     if type(k) ~= "string" then
-      ctx.add(join(path, show(k)), "parameter names must be strings, got a " .. type(k))
+      ctx.add(join(path, type(k) == "number" and k or show(k)), "parameter names must be strings, got a " .. type(k))
     elseif by_name[k] then
       check_value(ctx, v, join(path, k), depth + 1, by_name[k])
     elseif open then

@@ -1,0 +1,40 @@
+--- Section 3: client:batch of M calls against an upstream answering after
+-- 20 ms, at concurrency K, against the ideal (M / K * 20 ms) and against the
+-- same M calls made one after the other.
+local lib = require "lib"
+
+local DELAY = 0.02   -- seconds, the upstream's answer time (ngx.sleep in /slow)
+
+return function(ctx)
+  if not lib.has_http() then
+    return { { what = "client:batch over HTTP", skipped = "core.session (libcurl) not built yet" } }
+  end
+  local srv = lib.server()
+  local client = lib.client { base_url = srv.url .. "slow" }
+  local m = ctx.batch
+  local calls = {}
+  for i = 1, m do calls[i] = { "DescribeCompShareImages", { ImageType = "System", Offset = i - 1 } } end
+
+  local function run_batch(k)
+    local results = client:batch(calls, { concurrency = k })
+    for i = 1, m do
+      if not results[i].ok then error(("batch call %d failed: %s"):format(i, tostring(results[i].error))) end
+    end
+  end
+  local sequential = lib.time(function()
+    for i = 1, m do assert(client:call(calls[i][1], calls[i][2])) end
+  end)
+
+  local rows = {}
+  for _, k in ipairs { 10, 50 } do
+    run_batch(k)   -- warm: connections opened
+    local t = lib.time(function() run_batch(k) end, ctx.repeats)
+    local ideal = math.ceil(m / k) * DELAY
+    rows[#rows + 1] = { what = ("batch %d calls, concurrency %d (s)"):format(m, k), value = t,
+                        base_what = "ideal ceil(M/K) x 20 ms (s)", base = ideal,
+                        ratio = t / ideal, ratio_means = "x ideal", target = "<= 1.5", pass = t / ideal <= 1.5 }
+    rows[#rows + 1] = { what = "  same batch", value = t, base_what = "sequential calls (s)", base = sequential,
+                        ratio = sequential / t, ratio_means = "x faster", target = ">= 10", pass = sequential / t >= 10 }
+  end
+  return rows
+end

@@ -1,0 +1,131 @@
+--- Shared helpers of the benchmark: timing, medians, memory, commands.
+local core = require "compshare.core"
+
+local lib = {}
+
+lib.KEYS = { public = "my_public_key", private = "my_private_key" }
+
+--- Seconds since an arbitrary start (monotonic).
+lib.clock = core.monotonic
+
+--- The median of a list of numbers.
+function lib.median(xs)
+  local s = {}
+  for i, x in ipairs(xs) do s[i] = x end
+  table.sort(s)
+  local n = #s
+  if n == 0 then return nil end
+  if n % 2 == 1 then return s[(n + 1) / 2] end
+  return (s[n / 2] + s[n / 2 + 1]) / 2
+end
+
+--- Median wall time (seconds) of `repeats` runs of fn().
+function lib.time(fn, repeats)
+  local runs = {}
+  for i = 1, repeats or 1 do
+    local t0 = lib.clock()
+    fn()
+    runs[i] = lib.clock() - t0
+  end
+  return lib.median(runs)
+end
+
+--- Operations per second of fn(): rounds of n calls, n grown until a round
+-- lasts `seconds`; the median of `repeats` such rounds.
+function lib.rate(fn, seconds, repeats)
+  local n = 1
+  while true do
+    local t0 = lib.clock()
+    for _ = 1, n do fn() end
+    if lib.clock() - t0 >= seconds / 4 then break end
+    n = n * 2
+  end
+  n = n * 4
+  return n / lib.time(function() for _ = 1, n do fn() end end, repeats)
+end
+
+--- A field of /proc/self/status in kB (e.g. "VmHWM", "VmRSS").
+function lib.status_kb(field)
+  local f = assert(io.open("/proc/self/status"))
+  local text = f:read("*a")
+  f:close()
+  return tonumber(text:match(field .. ":%s*(%d+)"))
+end
+
+--- Output of a shell command, trailing space removed; raises when it fails.
+function lib.capture(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("*a")
+  local ok, _, code = p:close()
+  if not ok then error(("command failed (%s): %s\n%s"):format(tostring(code), cmd, out), 2) end
+  return (out:gsub("%s+$", ""))
+end
+
+function lib.sh_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+--- The interpreter running this script (for child processes of the same kind).
+function lib.interpreter()
+  local i = -1
+  while arg and arg[i - 1] do i = i - 1 end
+  return arg and arg[i] or "lua5.4"
+end
+
+--- A client of the SDK with the FACTS.md placeholder keys.
+function lib.client(opts)
+  local o = { public_key = lib.KEYS.public, private_key = lib.KEYS.private,
+              region = "cn-wlcb", zone = "cn-wlcb-01", max_retries = 0 }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return require("compshare").new(o)
+end
+
+--- True when the C module has the libcurl session (sections over HTTP need it).
+function lib.has_http()
+  local ok = pcall(function()
+    local s = core.session {}
+    s:close()
+  end)
+  return ok and type(core.session) == "function"
+end
+
+-- A canned DescribeCompShareImages answer (about 0.7 kB, two images).
+lib.IMAGES_BODY = '{"Action":"DescribeCompShareImagesResponse","RetCode":0,"TotalCount":2,"ImageSet":['
+  .. '{"CompShareImageId":"compshareImage-aaaa1111","Name":"Ubuntu 22.04 CUDA 12.1","ImageType":"System",'
+  .. '"Status":"Available","Size":40,"Author":"compshare","Price":0,"Tags":["CUDA","PyTorch"],'
+  .. '"Softwares":{"CUDAVersion":"12.1","Applications":["JupyterLab"]},"CreateTime":1700000000},'
+  .. '{"CompShareImageId":"compshareImage-bbbb2222","Name":"Ubuntu 20.04 CUDA 11.8","ImageType":"System",'
+  .. '"Status":"Available","Size":40,"Author":"compshare","Price":0,"Tags":["CUDA"],'
+  .. '"Softwares":{"CUDAVersion":"11.8","Applications":[]},"CreateTime":1690000000}]}'
+
+--- The bench's nginx (started once per run, stopped by lib.cleanup):
+-- "/" answers IMAGES_BODY at once, "/slow" answers after 20 ms (ngx.sleep).
+function lib.server()
+  if lib.srv then return lib.srv end
+  lib.srv = require("support.nginx").start {
+    log_level = "warn",
+    server = ([[
+    access_log off;
+    location = / {
+      default_type application/json;
+      add_header X-UCLOUD-REQUEST-UUID bench-fixed;
+      return 200 '%s';
+    }
+    location = /slow {
+      default_type application/json;
+      content_by_lua_block {
+        ngx.sleep(0.02)
+        ngx.print('{"Action":"DescribeCompShareImagesResponse","RetCode":0,"TotalCount":0,"ImageSet":[]}')
+      }
+    }]]):format(lib.IMAGES_BODY),
+  }
+  return lib.srv
+end
+
+--- Stops what the run started.
+function lib.cleanup()
+  if lib.srv then lib.srv.stop() end
+  lib.srv = nil
+end
+
+return lib

@@ -1,0 +1,57 @@
+--- Section 1: signing in C against plain Lua, and the client's per-call cost
+-- without any network (a transport that answers at once from memory).
+local core = require "compshare.core"
+local lib = require "lib"
+local ref = require "ref_sign"
+local vectors = require "vectors"
+
+local ANSWER = { status = 200, headers = {}, body = '{"RetCode":0,"Action":"CreateCompShareInstanceResponse"}' }
+local function instant_transport() return ANSWER end
+
+-- V2 without what the client adds itself (Action, Region, Zone, PublicKey).
+local function call_params()
+  local p = {}
+  for k, v in pairs(vectors.V2.params) do p[k] = v end
+  p.Action, p.Region, p.Zone, p.PublicKey = nil, nil, nil, nil
+  return p
+end
+
+return function(ctx)
+  local v2, key = vectors.V2.params, vectors.private_key
+  for _, name in ipairs { "V1", "V2", "V3" } do
+    local v = vectors[name]
+    assert(core.sign(v.params, key) == v.signature, "core.sign disagrees with FACTS.md " .. name)
+    assert(ref.sign(v.params, key) == v.signature, "ref_sign disagrees with FACTS.md " .. name)
+  end
+  local secs, reps = ctx.seconds, ctx.repeats
+  local rows = {}
+  local c_rate = lib.rate(function() core.sign(v2, key) end, secs, reps)
+  local lua_rate = lib.rate(function() ref.sign(v2, key) end, secs, reps)
+  rows[#rows + 1] = { what = "core.sign, FACTS V2 (signatures/s)", value = c_rate,
+                      base_what = "bench/ref_sign.lua (plain Lua)", base = lua_rate,
+                      ratio = c_rate / lua_rate, ratio_means = "x faster" }
+
+  local encode_rate = lib.rate(function() core.encode(v2, key) end, secs, reps)
+  local client = lib.client { transport = instant_transport }
+  local params = call_params()
+  local prepare_rate = lib.rate(function() client:prepare("CreateCompShareInstance", params) end, secs, reps)
+  rows[#rows + 1] = { what = "client:prepare V2 (calls/s)", value = prepare_rate,
+                      base_what = "core.encode alone", base = encode_rate,
+                      ratio = encode_rate / prepare_rate, ratio_means = "x the cost" }
+  local call_rate = lib.rate(function() assert(client:call("CreateCompShareInstance", params)) end, secs, reps)
+  rows[#rows + 1] = { what = "client:call V2, no network (calls/s)", value = call_rate,
+                      base_what = "core.encode alone", base = encode_rate,
+                      ratio = encode_rate / call_rate, ratio_means = "x the cost" }
+  if client.CreateCompShareInstance then
+    local typed_rate = lib.rate(function() assert(client:CreateCompShareInstance(params)) end, secs, reps)
+    rows[#rows + 1] = { what = "typed CreateCompShareInstance, no network (calls/s)", value = typed_rate,
+                        base_what = "client:call (not validated)", base = call_rate,
+                        ratio = call_rate / typed_rate, ratio_means = "x the cost" }
+    rows[#rows + 1] = { what = "validate+encode+sign per typed call (us)", value = 1e6 / typed_rate,
+                        base_what = "core.sign (us)", base = 1e6 / c_rate,
+                        ratio = c_rate / typed_rate, ratio_means = "x the cost" }
+  else
+    rows[#rows + 1] = { what = "typed CreateCompShareInstance", skipped = "no typed wrappers yet (compshare.api)" }
+  end
+  return rows
+end

@@ -1,0 +1,150 @@
+--- A read-only view of the generated spec (compshare.spec) for the command line:
+-- action names, an action's fields (nested ones included) and the scalar type
+-- expected at a dotted path such as `Disks.0.Size`. Every function copes with a
+-- missing spec (nil) so the runtime still works before it is generated.
+local fields = {}
+
+--- The spec table, or nil when compshare.spec is not there.
+function fields.load()
+  local ok, spec = pcall(require, "compshare.spec")
+  if ok and type(spec) == "table" and type(spec.actions) == "table" then return spec end
+  return nil
+end
+
+--- Sorted list of action names.
+function fields.action_names(spec)
+  local names = {}
+  for k, a in pairs(spec and spec.actions or {}) do
+    names[#names + 1] = type(k) == "string" and k or a.name
+  end
+  table.sort(names)
+  return names
+end
+
+--- The action's entry, or nil.
+function fields.action(spec, name)
+  if not spec then return nil end
+  local a = spec.actions[name]
+  if a then return a end
+  for _, x in ipairs(spec.actions) do if x.name == name then return x end end
+  return nil
+end
+
+--- A list of field tables (each with .name) from a list or a name -> field map.
+local function as_list(t)
+  if type(t) ~= "table" then return {} end
+  if t[1] ~= nil then return t end
+  local list = {}
+  for name, f in pairs(t) do
+    if type(f) == "table" then
+      local copy = { name = name }
+      for k, v in pairs(f) do copy[k] = v end
+      list[#list + 1] = copy
+    end
+  end
+  table.sort(list, function(a, b) return a.name < b.name end)
+  return list
+end
+
+--- The request fields of an action.
+function fields.request(spec, action)
+  local a = fields.action(spec, action)
+  return as_list(a and (a.request or a.fields or a.params))
+end
+
+--- The fields inside an object or array-of-object field (from the field or its model).
+function fields.children(spec, field)
+  if field.fields then return as_list(field.fields) end
+  local model = field.model and spec and spec.models and spec.models[field.model]
+  if type(model) == "table" then return as_list(model.fields or model) end
+  return {}
+end
+
+local function find(list, name)
+  for _, f in ipairs(list) do if f.name == name then return f end end
+  return nil
+end
+
+--- The scalar type ("string", "int", "float", "bool") expected at `parts`
+-- (a list of path segments, indexes as strings), or nil when unknown.
+function fields.type_at(spec, action, parts)
+  local list, i = fields.request(spec, action), 1
+  while i <= #parts do
+    local f = find(list, parts[i])
+    if not f then return nil end
+    local t = tostring(f.type or "string")
+    local elem = t:match("^array%-of%-(.+)$") or (t == "array" and f.items)
+    if elem then
+      if not tonumber(parts[i + 1] or "") then return nil end
+      i = i + 1
+      t = elem
+    end
+    if t == "object" or t == "model" or (spec and spec.models and spec.models[t]) then
+      list = fields.children(spec, f.model and f or { model = t })
+    elseif i == #parts then
+      return t
+    else
+      return nil
+    end
+    i = i + 1
+  end
+  return nil
+end
+
+--- Lines describing every field of `list` (nested ones indented), for help.
+function fields.describe(spec, list, prefix, out)
+  out = out or {}
+  prefix = prefix or ""
+  for _, f in ipairs(list) do
+    local t = tostring(f.type or "string")
+    local notes = {}
+    if f.required then notes[#notes + 1] = "required" end
+    if f.common then notes[#notes + 1] = "common" end
+    if type(f.enum) == "table" then notes[#notes + 1] = "one of " .. table.concat(f.enum, "|") end
+    if f.default ~= nil then notes[#notes + 1] = "default " .. tostring(f.default) end
+    if f.seed_only then notes[#notes + 1] = "seed page only" end
+    out[#out + 1] = ("  %-34s %-18s %s"):format(prefix .. f.name, t, table.concat(notes, ", "))
+    local nested = fields.children(spec, f)
+    if #nested > 0 then
+      local sub = t:find("^array") and (prefix .. f.name .. ".N.") or (prefix .. f.name .. ".")
+      fields.describe(spec, nested, sub, out)
+    end
+  end
+  return out
+end
+
+local function show(v)
+  if type(v) ~= "table" then return tostring(v) end
+  local parts, keys = {}, {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do
+    parts[#parts + 1] = type(k) == "number" and show(v[k]) or (tostring(k) .. "=" .. show(v[k]))
+  end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+
+--- Lines describing an action's documented rules (constraints), for help.
+function fields.rules(spec, action)
+  local a = fields.action(spec, action)
+  local out = {}
+  for _, r in ipairs(a and (a.rules or a.constraints) or {}) do
+    if type(r) == "string" then
+      out[#out + 1] = "  - " .. r
+    else
+      local words, keys = {}, {}
+      for k in pairs(r) do
+        if k ~= "kind" and k ~= "field" and k ~= "source" and k ~= "rule" and k ~= "message" then keys[#keys + 1] = k end
+      end
+      table.sort(keys)
+      for _, k in ipairs(keys) do words[#words + 1] = k .. "=" .. show(r[k]) end
+      local head = ("%s%s"):format(r.field and (tostring(r.field) .. ": ") or "", tostring(r.kind or "rule"))
+      local text = r.message or r.rule
+      out[#out + 1] = "  - " .. head .. (text and (" - " .. text) or "")
+        .. (#words > 0 and (" (" .. table.concat(words, "; ") .. ")") or "")
+    end
+  end
+  return out
+end
+
+return fields

@@ -1,0 +1,324 @@
+-- The `compshare` runtime (build/bin/compshare) end to end, plus the pure parts of
+-- compshare.cli (argument parsing, Key=Value params, exit codes, progress printer).
+local BIN = "build/bin/compshare"
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function sh_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("*a")
+  f:close()
+  os.remove(path)
+  return s
+end
+
+--- Runs the binary with a clean environment (no LUA_PATH, no UCLOUD_*, HOME in a temp dir).
+-- Returns exit code, stdout, stderr.
+local function compshare(args, env)
+  local tmp = os.tmpname()
+  local parts = { "env -i PATH=/usr/bin:/bin HOME=" .. sh_quote(tmp .. ".home") }
+  for k, v in pairs(env or {}) do parts[#parts + 1] = k .. "=" .. sh_quote(v) end
+  parts[#parts + 1] = BIN
+  for _, a in ipairs(args) do parts[#parts + 1] = sh_quote(a) end
+  local cmd = table.concat(parts, " ") .. " >" .. tmp .. ".out 2>" .. tmp .. ".err; echo $?"
+  local p = assert(io.popen(cmd))
+  local code = tonumber(p:read("*a"))
+  p:close()
+  os.remove(tmp)
+  return code, slurp(tmp .. ".out"), slurp(tmp .. ".err")
+end
+
+local function write_script(text)
+  local path = os.tmpname() .. ".lua"
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+local function has(module)
+  return (pcall(require, module))
+end
+
+describe("compshare.cli (in process)", function()
+  local cli = require "compshare.cli"
+  local params = require "compshare.cli.params"
+
+  it("parses options before and after the command, and leaves a script's args alone", function()
+    local cmd = assert(cli.parse { "--sandbox", "call", "X", "A=1", "--zone", "z1", "--json={\"B\":2}" })
+    assert.same({ "X", "A=1" }, cmd.args)
+    assert.same({ sandbox = true, zone = "z1", json = "{\"B\":2}" }, cmd.opts)
+    cmd = assert(cli.parse { "--region", "r", "run", "s.lua", "--zone", "x", "-h" })
+    assert.equal("run", cmd.command)
+    assert.same({ "s.lua", "--zone", "x", "-h" }, cmd.args)
+    assert.same({ region = "r" }, cmd.opts)
+  end)
+
+  it("refuses unknown options and options missing their value (usage -> exit 2)", function()
+    local _, err = cli.parse { "--frobnicate", "actions" }
+    assert.matches("unknown option %-%-frobnicate", err.message)
+    assert.equal(2, cli.exit_code(err))
+    _, err = cli.parse { "actions", "--profile" }
+    assert.matches("needs a value", err.message)
+  end)
+
+  it("maps error kinds to exit codes", function()
+    local errors = require "compshare.errors"
+    assert.equal(2, cli.exit_code(errors.new { kind = "validation" }))
+    assert.equal(3, cli.exit_code(errors.new { kind = "api" }))
+    for _, k in ipairs { "transport", "timeout", "http", "decode" } do
+      assert.equal(4, cli.exit_code(errors.new { kind = k }))
+    end
+    assert.equal(1, cli.exit_code(errors.new { kind = "workflow" }))
+    assert.equal(1, cli.exit_code("boom"))
+  end)
+
+  it("builds nested params from dotted keys, indexes from 0, coerced by field type", function()
+    local types = { ["Disks.0.Size"] = "int", ["Disks.0.IsBoot"] = "bool", ["Disks.1.IsBoot"] = "bool",
+                    GpuType = "string", Price = "float" }
+    local p = assert(params.build({ "Disks.0.Size=200", "Disks.0.IsBoot=true", "Disks.1.IsBoot=false",
+                                    "GpuType=4090", "Price=1.5", "Name=a=b" }, nil,
+                                  function(parts) return types[table.concat(parts, ".")] end))
+    assert.same({ Disks = { { Size = 200, IsBoot = true }, { IsBoot = false } },
+                  GpuType = "4090", Price = 1.5, Name = "a=b" }, p)
+    assert.equal("string", type(p.GpuType))
+  end)
+
+  it("without a spec turns true/false into booleans and plain integers into numbers only", function()
+    local p = assert(params.build({ "A=true", "B=007", "C=12", "D=1.50", "E=" }))
+    assert.same({ A = true, B = "007", C = 12, D = "1.50", E = "" }, p)
+  end)
+
+  it("merges --json under Key=Value and reports bad input", function()
+    local p = assert(params.build({ "Tags.1=b" }, '{"Tags":["a","x"],"Limit":5}'))
+    assert.same({ Tags = { "a", "b" }, Limit = 5 }, p)
+    assert.is_nil((params.build({}, "[1,2]")))
+    assert.is_nil((params.build({}, "{not json")))
+    local _, err = params.build { "NoEquals" }
+    assert.matches("expected Key=Value", err)
+    _, err = params.build { "A=1", "A.0=2" }
+    assert.matches("clashes", err)
+    _, err = params.build { "A..B=1" }
+    assert.matches("empty segment", err)
+  end)
+
+  it("draws a bar on a terminal and plain lines otherwise", function()
+    local function sink()
+      local buf = {}
+      return { write = function(self, ...) for _, s in ipairs { ... } do buf[#buf + 1] = s end return self end,
+               flush = function() end, text = function() return table.concat(buf) end }
+    end
+    local tty = sink()
+    local bar = cli.progress_printer(tty, true)
+    bar(42, { CompShareImageId = "compshareImage-1" })
+    bar(100, { CompShareImageId = "compshareImage-1" })
+    assert.equal("\r[############                  ]  42% compshareImage-1"
+      .. "\r[##############################] 100% compshareImage-1\n", tty.text())
+    local plain = sink()
+    local lines = cli.progress_printer(plain, false)
+    lines(10) lines(10) lines(55.7, { Status = "Making" })
+    assert.equal("progress 10%\nprogress 55% Making\n", plain.text())
+  end)
+end)
+
+describe("compshare runtime binary", function()
+  if not exists(BIN) then
+    pending("build/bin/compshare is not built (run `make build`)")
+    return
+  end
+
+  it("prints its version and usage; no command is a usage error", function()
+    local code, out = compshare { "--version" }
+    assert.equal(0, code)
+    assert.matches("^compshare %d+%.%d+%.%d+ %(Lua 5%.4", out)
+    code, out = compshare { "--help" }
+    assert.equal(0, code)
+    assert.matches("usage: compshare", out)
+    code = compshare {}
+    assert.equal(2, code)
+    local _, err
+    code, _, err = compshare { "frobnicate" }
+    assert.equal(2, code)
+    assert.matches("unknown command frobnicate", err)
+  end)
+
+  it("runs a script with arg set and compshare preloaded, with no LUA_PATH", function()
+    local script = write_script [[
+      local compshare = require "compshare"
+      local core = require "compshare.core"
+      print(arg[0]:match("[^/]+$"), arg[1], arg[2], select("#", ...), compshare._VERSION)
+      print(core.sign({ Action = "A", PublicKey = "p" }, "k"))
+      return tonumber(arg[1])
+    ]]
+    local code, out = compshare { "run", script, "7", "--zone" }
+    os.remove(script)
+    assert.equal(7, code)
+    local name = script:match("[^/]+$")
+    assert.matches(name:gsub("%p", "%%%0") .. "\t7\t%-%-zone\t2\t%d", out)
+    assert.matches("\n" .. ("%x"):rep(40) .. "\n", out)
+  end)
+
+  it("run: a raised compshare error exits with its kind's code, other errors with 1", function()
+    local script = write_script [[
+      error(require("compshare.errors").new { kind = "api", code = 8039, message = "no such image" })
+    ]]
+    local code, _, err = compshare { "run", script }
+    assert.equal(3, code)
+    assert.matches("api error 8039", err)
+    local f = assert(io.open(script, "wb"))
+    f:write("local x = nil; return x.y")
+    f:close()
+    code, _, err = compshare { "run", script }
+    os.remove(script)
+    assert.equal(1, code)
+    assert.matches("attempt to index", err)
+    code, _, err = compshare { "run", "/nonexistent/script.lua" }
+    assert.equal(2, code)
+    assert.matches("cannot open", err)
+  end)
+
+  describe("with the spec", function()
+    if not has("compshare.spec") then
+      pending("lua/compshare/spec.lua is not generated yet")
+      return
+    end
+
+    it("lists every action", function()
+      local code, out = compshare { "actions" }
+      assert.equal(0, code)
+      local names = {}
+      for line in out:gmatch("[^\n]+") do names[#names + 1] = line end
+      local n = 0
+      for _ in pairs(require("compshare.spec").actions) do n = n + 1 end
+      assert.equal(n, #names)
+      assert.truthy(out:find("\nCreateCompShareInstance\n", 1, true))
+      assert.truthy(out:find("\nPublishCompShareImage\n", 1, true))
+    end)
+
+    it("help shows an action's fields (nested too) and rules, and suggests a name", function()
+      local code, out = compshare { "help", "CreateCompShareInstance" }
+      assert.equal(0, code)
+      assert.matches("not safe to retry", out)
+      assert.matches("\n  Disks%.N%.IsBoot%s+bool", out)
+      assert.matches("\n  Memory%s+int%s+required", out)
+      assert.matches("rules:", out)
+      assert.matches("1024", out)
+      local _, err
+      code, _, err = compshare { "help", "CreateCompShareInstanse" }
+      assert.equal(2, code)
+      assert.matches("did you mean CreateCompShareInstance", err)
+    end)
+  end)
+
+  describe("against a local signature-checking server", function()
+    local nginx = require "support.nginx"
+    local srv
+    local env
+    lazy_setup(function()
+      srv = nginx.start_verify { keys = { my_public_key = "my_private_key" } }
+      env = { UCLOUD_PUBLIC_KEY = "my_public_key", UCLOUD_PRIVATE_KEY = "my_private_key",
+              UCLOUD_API_BASE_URL = srv.url, UCLOUD_REGION = "cn-wlcb", UCLOUD_ZONE = "cn-wlcb-01" }
+    end)
+    lazy_teardown(function() if srv then srv.stop() end end)
+    before_each(function() srv.reset() end)
+
+    it("call sends nested keys signed, and prints the response as pretty JSON", function()
+      local code, out, err = compshare({ "call", "CreateCompShareInstance", "--json", '{"GPU":1}',
+        "Disks.0.Size=200", "Disks.0.IsBoot=true", "Disks.0.Type=CLOUD_SSD", "Disks.1.Size=100",
+        "Disks.1.IsBoot=false", "Disks.1.Type=CLOUD_SSD", "GpuType=4090", "CPU=16", "Memory=65536",
+        "MachineType=G", "ChargeType=Dynamic", "CompShareImageId=compshareImage-1", "--zone", "cn-wlcb-02" }, env)
+      assert.equal(0, code, err)
+      local calls = srv.calls()
+      assert.equal(1, #calls)
+      local p = calls[1].params
+      assert.is_true(calls[1].verified)
+      assert.equal("200", p["Disks.0.Size"])
+      assert.equal("true", p["Disks.0.IsBoot"])
+      assert.equal("false", p["Disks.1.IsBoot"])
+      assert.equal("100", p["Disks.1.Size"])
+      assert.equal("1", p.GPU)
+      assert.equal("cn-wlcb-02", p.Zone)
+      assert.equal("cn-wlcb", p.Region)
+      local res = require("cjson").decode(out)
+      assert.equal(0, res.RetCode)
+      assert.matches('^{\n  "Action": "CreateCompShareInstanceResponse",\n', out)
+    end)
+
+    it("a validation error exits 2 and sends nothing", function()
+      local code, out, err = compshare({ "call", "DescribeCompShareImages", "Limit=500", "Offset=-1" }, env)
+      assert.equal(2, code)
+      assert.equal("", out)
+      assert.matches("validation error", err)
+      assert.matches("Limit", err)
+      code = compshare({ "call", "DescribeCompShareImages", "Limit" }, env)
+      assert.equal(2, code)
+      assert.same({}, srv.calls())
+    end)
+
+    it("an API error exits 3 (a wrong private key)", function()
+      local bad = {}
+      for k, v in pairs(env) do bad[k] = v end
+      bad.UCLOUD_PRIVATE_KEY = "wrong"
+      local code, out, err = compshare({ "call", "DescribeCompShareImages", "Limit=5" }, bad)
+      assert.equal(3, code)
+      assert.equal("", out)
+      assert.matches("api error 171", err)
+      assert.not_matches("wrong", err)
+      assert.equal(1, #srv.calls())
+    end)
+
+    it("a refused connection exits 4", function()
+      local closed = {}
+      for k, v in pairs(env) do closed[k] = v end
+      closed.UCLOUD_API_BASE_URL = "http://127.0.0.1:" .. nginx.free_port() .. "/"
+      local code, out, err = compshare({ "call", "DescribeCompShareImages", "Limit=5" }, closed)
+      assert.equal(4, code)
+      assert.equal("", out)
+      assert.matches("transport error", err)
+    end)
+  end)
+
+  describe("--sandbox", function()
+    if not has("compshare.sandbox") then
+      pending("lua/compshare/sandbox.lua has not landed yet")
+      return
+    end
+
+    it("call talks to the sandbox, with no credentials set", function()
+      local code, out, err = compshare { "--sandbox", "call", "DescribeCompShareImages", "ImageType=System", "Limit=2" }
+      assert.equal(0, code, err)
+      local res = require("cjson").decode(out)
+      assert.equal(0, res.RetCode)
+      assert.is_true(#res.ImageSet >= 1 and #res.ImageSet <= 2)
+    end)
+
+    it("a rule the sandbox enforces comes back as an API error, exit 3", function()
+      local code, out, err = compshare { "--sandbox", "call", "PublishCompShareImage",
+        "CompShareImageId=compshareImage-nosuch", "CommunityImageName=x", "Price=0" }
+      assert.equal(3, code, err)
+      assert.equal("", out)
+      assert.matches("api error", err)
+    end)
+
+    it("run --sandbox gives scripts' clients the sandbox", function()
+      local script = write_script [[
+        local client = require("compshare").new()
+        local res = assert(client:call("DescribeCompShareImages", { ImageType = "System", Limit = 1 }))
+        print(client.region, client.zone, #res.ImageSet)
+      ]]
+      local code, out, err = compshare { "run", "--sandbox", script }
+      os.remove(script)
+      assert.equal(0, code, err)
+      assert.equal("cn-wlcb\tcn-wlcb-01\t1\n", out)
+    end)
+  end)
+end)

@@ -174,4 +174,21 @@ function sandbox.client(opts)
   return require("compshare").new(copts), sb
 end
 
+--- For scripts and examples: a client on the real service when
+-- UCLOUD_PUBLIC_KEY and UCLOUD_PRIVATE_KEY are set, else on a fresh sandbox.
+-- Returns client, timing, where: timing is { sleep =, now = } for the workflow
+-- options (the sandbox's instant clock; empty for the service, which then uses
+-- real time), where is "service" or "sandbox". opts: as for sandbox.client,
+-- plus getenv (default os.getenv).
+function sandbox.connect(opts)
+  opts = opts or {}
+  local getenv = opts.getenv or os.getenv
+  local public, secret = getenv("UCLOUD_PUBLIC_KEY"), getenv("UCLOUD_PRIVATE_KEY")
+  if public and public ~= "" and secret and secret ~= "" then
+    return require("compshare").new(opts.client or {}), {}, "service"
+  end
+  local client, sb = sandbox.client(opts)
+  return client, { sleep = sb.sleep, now = sb.clock }, "sandbox"
+end
+
 return sandbox

@@ -22,12 +22,12 @@ local function slurp(path)
 end
 
 --- Runs the binary with a clean environment (no LUA_PATH, no UCLOUD_*, HOME in a temp dir).
--- Returns exit code, stdout, stderr.
-local function compshare(args, env)
+-- Returns exit code, stdout, stderr. `raw`: args[1] is the program instead of the binary.
+local function compshare(args, env, raw)
   local tmp = os.tmpname()
   local parts = { "env -i PATH=/usr/bin:/bin HOME=" .. sh_quote(tmp .. ".home") }
   for k, v in pairs(env or {}) do parts[#parts + 1] = k .. "=" .. sh_quote(v) end
-  parts[#parts + 1] = BIN
+  if not raw then parts[#parts + 1] = BIN end
   for _, a in ipairs(args) do parts[#parts + 1] = sh_quote(a) end
   local cmd = table.concat(parts, " ") .. " >" .. tmp .. ".out 2>" .. tmp .. ".err; echo $?"
   local p = assert(io.popen(cmd))
@@ -114,19 +114,24 @@ describe("compshare.cli (in process)", function()
   it("draws a bar on a terminal and plain lines otherwise", function()
     local function sink()
       local buf = {}
-      return { write = function(self, ...) for _, s in ipairs { ... } do buf[#buf + 1] = s end return self end,
+      return { write = function(self, ...) for _, v in ipairs { ... } do buf[#buf + 1] = tostring(v) end return self end,
                flush = function() end, text = function() return table.concat(buf) end }
     end
+    local image = { what = "image", id = "compshareImage-1", state = "Making" }
     local tty = sink()
     local bar = cli.progress_printer(tty, true)
-    bar(42, { CompShareImageId = "compshareImage-1" })
-    bar(100, { CompShareImageId = "compshareImage-1" })
-    assert.equal("\r[############                  ]  42% compshareImage-1"
-      .. "\r[##############################] 100% compshareImage-1\n", tty.text())
+    bar(nil, { what = "instance", id = "uhost-1", state = "Running" })
+    bar(42, image)
+    bar(nil, { what = "instance", id = "uhost-1", state = "Stopping" })
+    bar(100, { what = "image", id = "compshareImage-1", state = "Available" })
+    assert.equal("instance uhost-1: Running\n"
+      .. "\r[############                  ]  42% image compshareImage-1: Making"
+      .. "\ninstance uhost-1: Stopping\n"
+      .. "\r[##############################] 100% image compshareImage-1: Available\n", tty.text())
     local plain = sink()
     local lines = cli.progress_printer(plain, false)
-    lines(10) lines(10) lines(55.7, { Status = "Making" })
-    assert.equal("progress 10%\nprogress 55% Making\n", plain.text())
+    lines(10, image) lines(10, image) lines(55.7, image) lines(nil, { state = "Running" })
+    assert.equal("image compshareImage-1: Making 10%\nimage compshareImage-1: Making 55%\nRunning\n", plain.text())
   end)
 end)
 
@@ -165,6 +170,28 @@ describe("compshare runtime binary", function()
     local name = script:match("[^/]+$")
     assert.matches(name:gsub("%p", "%%%0") .. "\t7\t%-%-zone\t2\t%d", out)
     assert.matches("\n" .. ("%x"):rep(40) .. "\n", out)
+  end)
+
+  it("cli.progress draws a bar only when stdout is a terminal (and TERM is not dumb)", function()
+    local script = write_script [[
+      local progress = require("compshare.cli").progress
+      progress(50, { what = "image", id = "img-1", state = "Making" })
+      progress(100, { what = "image", id = "img-1", state = "Available" })
+    ]]
+    local code, out = compshare({ "run", script }, { TERM = "xterm" })
+    assert.equal(0, code)
+    assert.equal("image img-1: Making 50%\nimage img-1: Available 100%\n", out)
+    -- script(1) gives the runtime a pseudo-terminal as stdout
+    code, out = compshare({ "/usr/bin/script", "-qec", BIN .. " run " .. sh_quote(script), "/dev/null" },
+                          { TERM = "xterm" }, true)
+    assert.equal(0, code)
+    assert.matches("\r%[###############               %]  50%% image img%-1: Making", out)
+    assert.matches("\r%[##############################%] 100%% image img%-1: Available", out)
+    code, out = compshare({ "/usr/bin/script", "-qec", BIN .. " run " .. sh_quote(script), "/dev/null" },
+                          { TERM = "dumb" }, true)
+    os.remove(script)
+    assert.equal(0, code)
+    assert.not_matches("%[#", out)
   end)
 
   it("run: a raised compshare error exits with its kind's code, other errors with 1", function()

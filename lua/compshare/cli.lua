@@ -114,31 +114,39 @@ end
 
 local BAR = 30
 
+--- "image compshareImage-1: Making" from what the workflows pass as info.
 local function describe(info)
   if type(info) ~= "table" then return info and tostring(info) or "" end
-  local id = info.CompShareImageId or info.image_id or info.UHostId or info.uhost_id or info.id
-  local what = info.status or info.Status or info.state or info.State or info.step
-  local parts = {}
-  if id then parts[#parts + 1] = tostring(id) end
-  if what then parts[#parts + 1] = tostring(what) end
-  return table.concat(parts, " ")
+  local id = info.id or info.CompShareImageId or info.UHostId
+  local state = info.state or info.Status or info.State
+  local head = table.concat({ info.what and tostring(info.what) or nil, id and tostring(id) or nil }, " ")
+  if state == nil then return head end
+  return head == "" and tostring(state) or (head .. ": " .. tostring(state))
 end
 
 --- progress_printer(out, tty) -> function(pct, info) drawing `\r[#####     ] 42%`
--- on a terminal, or one plain line per change otherwise.
+-- on a terminal, or one plain line per change otherwise. A nil pct (a state
+-- change with no percentage) is printed as a line of its own.
 function cli.progress_printer(out, tty)
-  local last
+  local last, open = nil, false
   return function(pct, info)
-    pct = math.max(0, math.min(100, math.floor(tonumber(pct) or 0)))
     local label = describe(info)
+    if pct == nil then
+      if label ~= last then out:write(open and "\n" or "", label, "\n") end
+      last, open = label, false
+      return out:flush()
+    end
+    pct = math.max(0, math.min(100, math.floor(tonumber(pct) or 0)))
+    local line = ("%3d%% %s"):format(pct, label)
     if tty then
       local n = math.floor(pct * BAR / 100)
-      out:write(("\r[%s%s] %3d%% %s"):format(("#"):rep(n), (" "):rep(BAR - n), pct, label))
-      if pct >= 100 then out:write("\n") end
-    elseif pct ~= last then
-      out:write(("progress %d%%%s\n"):format(pct, label ~= "" and (" " .. label) or ""))
+      out:write(("\r[%s%s] %s"):format(("#"):rep(n), (" "):rep(BAR - n), line))
+      open = pct < 100
+      if not open then out:write("\n") end
+    elseif line ~= last then
+      out:write(label ~= "" and (label .. " ") or "", pct, "%\n")
     end
-    last = pct
+    last = line
     out:flush()
   end
 end

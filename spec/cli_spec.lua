@@ -303,6 +303,32 @@ describe("compshare runtime binary", function()
       assert.equal(1, #srv.calls())
     end)
 
+    it("--profile picks credentials and region from ~/.ucloud; an unknown profile exits 2", function()
+      local home = os.tmpname() .. ".d"
+      assert(os.execute("mkdir -p " .. sh_quote(home .. "/.ucloud") .. " && chmod 700 " .. sh_quote(home)))
+      local function put(name, text)
+        local f = assert(io.open(home .. "/.ucloud/" .. name, "wb"))
+        f:write(text)
+        f:close()
+        os.execute("chmod 600 " .. sh_quote(home .. "/.ucloud/" .. name))
+      end
+      put("config.json", ('[{"profile":"default","active":true,"region":"cn-sh2","base_url":"%s"},'
+        .. '{"profile":"dev","region":"cn-wlcb","zone":"cn-wlcb-09","base_url":"%s"}]'):format(srv.url, srv.url))
+      put("credential.json", '[{"profile":"default","public_key":"other","private_key":"other"},'
+        .. '{"profile":"dev","public_key":"my_public_key","private_key":"my_private_key"}]')
+      local code, _, err = compshare({ "--profile", "dev", "call", "DescribeCompShareImages", "Limit=5" }, { HOME = home })
+      assert.equal(0, code, err)
+      local calls = srv.calls()
+      assert.equal(1, #calls)
+      assert.equal("my_public_key", calls[1].params.PublicKey)
+      assert.equal("cn-wlcb-09", calls[1].params.Zone)
+      code, _, err = compshare({ "--profile", "nosuch", "call", "DescribeCompShareImages", "Limit=5" }, { HOME = home })
+      os.execute("rm -rf " .. sh_quote(home))
+      assert.equal(2, code)
+      assert.matches('profile "nosuch"', err)
+      assert.equal(1, #srv.calls())
+    end)
+
     it("a refused connection exits 4", function()
       local closed = {}
       for k, v in pairs(env) do closed[k] = v end
@@ -342,10 +368,24 @@ describe("compshare runtime binary", function()
         local res = assert(client:call("DescribeCompShareImages", { ImageType = "System", Limit = 1 }))
         print(client.region, client.zone, #res.ImageSet)
       ]]
-      local code, out, err = compshare { "run", "--sandbox", script }
+      -- credentials in the environment do not take the script to the service
+      local code, out, err = compshare({ "run", "--sandbox", script },
+        { UCLOUD_PUBLIC_KEY = "real", UCLOUD_PRIVATE_KEY = "real", UCLOUD_API_BASE_URL = "http://127.0.0.1:1/" })
       os.remove(script)
       assert.equal(0, code, err)
       assert.equal("cn-wlcb\tcn-wlcb-01\t1\n", out)
+    end)
+
+    it("runs examples/snapshot_and_publish.lua end to end and prints the ids", function()
+      if not exists("examples/snapshot_and_publish.lua") then
+        pending("examples/snapshot_and_publish.lua has not landed yet")
+        return
+      end
+      local code, out, err = compshare { "run", "--sandbox", "examples/snapshot_and_publish.lua", "cli-spec-image" }
+      assert.equal(0, code, err)
+      assert.matches("instance: uhost%-[%w-]+", out)
+      assert.matches("image: +compshareImage%-[%w-]+", out)
+      assert.matches("100%%", out)
     end)
   end)
 end)

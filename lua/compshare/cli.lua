@@ -189,6 +189,14 @@ function cli.client_options(opts)
   return o
 end
 
+--- A client for the command-line options, or nil, a usage error when the
+-- configuration is broken (an unknown profile, a bad profile file, ...).
+function cli.new_client(opts)
+  local ok, client = pcall(compshare.new, cli.client_options(opts))
+  if ok then return client end
+  return nil, usage_error((tostring(client):gsub("^[^:]*:%d+: ", "")))
+end
+
 --- Makes `compshare.new` fill the gaps in a script's options with the command-line
 -- ones; returns a function that undoes it. With --sandbox, a client that does not
 -- bring its own transport talks to the sandbox with the sandbox's keys.
@@ -276,7 +284,8 @@ function commands.call(args, opts)
     return fields.type_at(spec, action, parts)
   end)
   if not p then return nil, usage_error(perr) end
-  local client = compshare.new(cli.client_options(opts))
+  local client, cerr = cli.new_client(opts)
+  if not client then return nil, cerr end
   local res, err
   if type(client[action]) == "function" then
     res, err = client[action](client, p)

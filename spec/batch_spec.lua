@@ -9,14 +9,19 @@ local function client_with(transport)
                          zone = "cn-wlcb-01", base_url = "http://127.0.0.1:1/", transport = transport }
 end
 
--- An answer echoing the call's Action and Name, or the failure scripted for that Name.
+-- An answer echoing the call's Action and tag (its Name, first UHostId or image
+-- id), or the failure scripted for that tag.
 local function answer(req, failures)
   local form = core.form_decode(req.body)
-  local f = failures and failures[form.Name]
+  local tag = form.Name or form["UHostIds.0"] or form.CompShareImageId
+  local f = failures and failures[tag]
   if f then return f end
-  return { status = 200, headers = { ["x-ucloud-request-uuid"] = "id-" .. form.Name },
-           body = json.encode { RetCode = 0, Action = form.Action .. "Response", Name = form.Name } }
+  return { status = 200, headers = { ["x-ucloud-request-uuid"] = "id-" .. tag },
+           body = json.encode { RetCode = 0, Action = form.Action .. "Response", Name = tag } }
 end
+
+local CREATE = { CompShareImageId = "compshareImage-xxxx", GpuType = "4090", GPU = 1, CPU = 16, Memory = 65536,
+                 Disks = { { IsBoot = true, Size = 200, Type = "CLOUD_SSD" } }, Name = "lost" }
 
 -- A transport with batch(): records the requests and concurrency it was given.
 local function batching_transport(failures)
@@ -44,8 +49,8 @@ describe("client:batch", function()
     local c = client_with(t)
     local results = c:batch({
       { "DescribeCompShareImages", { Name = "a" } },
-      { action = "DescribeCompShareInstance", params = { Name = "b" } },
-      { "GetCompShareImageCreateProgress", { Name = "c" } },
+      { action = "DescribeCompShareInstance", params = { UHostIds = { "b" } } },
+      { "GetCompShareImageCreateProgress", { CompShareImageId = "c" } },
     }, { concurrency = 2 })
     assert.equal(1, #t.batches)
     assert.equal(0, t.singles)
@@ -115,26 +120,34 @@ describe("client:batch", function()
     }
     local results = client_with(t):batch {
       { "DescribeCompShareImages", { Name = "busy" } },
-      { "CreateCompShareInstance", { Name = "lost" } },
+      { "CreateCompShareInstance", CREATE },
     }
     assert.same({ true, 1 }, { results[1].error.retryable, results[1].error.attempts })
     assert.same({ false, true }, { results[2].error.retryable, results[2].error.maybe_applied })
   end)
 
-  it("does not send a call that fails preparation, and still sends the rest", function()
+  it("validates calls the spec knows, sends none that fail, and still sends the rest", function()
     local t = batching_transport()
     local results = client_with(t):batch {
       { "DescribeCompShareImages", { Name = "first" } },
       { "DescribeCompShareImages", "not a table" },
-      { "DescribeCompShareImages", { Name = "third", Bad = function() end } },
+      { "DescribeCompShareImages", { Name = "third", Limit = 500 } },
+      { "DescribeCompShareImages", { Name = "fourth", Colour = "red" } },
+      { "CheckCompShareResourceCapacity", { Name = "unknown-to-spec" } },
       { "DescribeCompShareImages", { Name = "last" } },
     }
-    assert.equal(2, #t.batches[1].reqs)
-    assert.same({ true, false, false, true }, { results[1].ok, results[2].ok, results[3].ok, results[4].ok })
-    assert.equal("validation", results[2].error.kind)
-    assert.equal("validation", results[3].error.kind)
+    local sent = {}
+    for i, req in ipairs(t.batches[1].reqs) do sent[i] = core.form_decode(req.body).Name end
+    assert.same({ "first", "unknown-to-spec", "last" }, sent)
+    for _, i in ipairs { 2, 3, 4 } do
+      assert.is_false(results[i].ok)
+      assert.equal("validation", results[i].error.kind)
+    end
+    assert.truthy(results[3].error.message:find("Limit", 1, true))
+    assert.truthy(results[4].error.message:find("Colour", 1, true))
     assert.equal("first", results[1].response.Name)
-    assert.equal("last", results[4].response.Name)
+    assert.equal("unknown-to-spec", results[5].response.Name)
+    assert.equal("last", results[6].response.Name)
   end)
 
   it("sends one call after the other through a transport without batch()", function()

@@ -20,7 +20,9 @@
 -- safe and worth sending again, e.g. in a second batch.
 -- opts: concurrency (default 8, at most that many calls in flight), timeout
 -- (seconds per call, default the client's).
+local api = require "compshare.api"
 local retry = require "compshare.retry"
+local spec = require "compshare.spec"
 
 local batch = {}
 
@@ -45,9 +47,14 @@ local function unpack_call(i, call)
   return action, params
 end
 
--- The signed request, or nil, validation error. The typed path when there is one.
+-- The signed request, or nil, validation error. Actions the spec knows are
+-- validated first, as their typed wrappers do; others go as given.
 local function prepare(client, action, params)
-  if client.prepare_validated then return client:prepare_validated(action, params) end
+  if spec.actions[action] then
+    local checked, err = api.prepare(client, action, params)
+    if not checked then return nil, err end
+    params = checked
+  end
   return client:prepare(action, params)
 end
 

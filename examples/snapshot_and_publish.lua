@@ -51,20 +51,13 @@ if not spec.uhost_id and not spec.image_id then
   }
 end
 
-local last_pct
 local result, err = workflow.snapshot_and_publish(client, spec, {
   sleep = timing.sleep, now = timing.now,
   on_step = function(name, info)
     print(("step %-15s done  %s"):format(name, info.UHostId or info.CompShareImageId or ""))
   end,
-  on_progress = function(pct, info)
-    if pct and pct ~= last_pct then
-      last_pct = pct
-      print(("  %s %s: %s %3d%%"):format(info.what, info.id, info.state, math.floor(pct)))
-    elseif not pct then
-      print(("  %s %s: %s"):format(info.what, info.id, info.state))
-    end
-  end,
+  -- a bar with the percentage on a terminal, plain lines otherwise
+  on_progress = require("compshare.cli").progress,
 })
 if not result then fail(err) end
 

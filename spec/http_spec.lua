@@ -1,0 +1,214 @@
+-- Real HTTP through libcurl (core.session and the client's default transport) to nginx on
+-- 127.0.0.1, where support.verify_server checks signatures independently of compshare.core.
+local compshare = require "compshare"
+local core = require "compshare.core"
+local nginx = require "support.nginx"
+local json = require "cjson"
+
+local PUBLIC, PRIVATE = "http-spec-public", "http-spec-private-key-abcdef"
+
+local EXTRA = [==[
+    location = /slow { content_by_lua_block { ngx.sleep(2) ngx.say("late") } }
+    location = /drop { return 444; }
+    location = /echo {
+      content_by_lua_block {
+        ngx.req.read_body()
+        local body = ngx.req.get_body_data()
+        local file = not body and ngx.req.get_body_file()
+        if file then local f = io.open(file, "rb") body = f:read("*a") f:close() end
+        ngx.header["X-Method"] = ngx.req.get_method()
+        ngx.header["X-Foo"] = ngx.req.get_headers()["x-foo"] or "none"
+        ngx.header["X-Twice"] = { "a", "b" }
+        ngx.print(body or "")
+      }
+    }
+    location = /huge { content_by_lua_block { ngx.print(string.rep("z", 65 * 1024 * 1024)) } }
+]==]
+
+describe("HTTP through libcurl", function()
+  local srv
+
+  lazy_setup(function()
+    srv = nginx.start_verify { keys = { [PUBLIC] = PRIVATE }, server = EXTRA }
+  end)
+
+  lazy_teardown(function()
+    if srv then srv.stop() end
+  end)
+
+  local function client(opts)
+    local o = { public_key = PUBLIC, private_key = PRIVATE, region = "cn-wlcb", zone = "cn-wlcb-01",
+                base_url = srv.url, timeout = 5 }
+    for k, v in pairs(opts or {}) do o[k] = v end
+    return compshare.new(o)
+  end
+
+  describe("the client", function()
+    it("sends a call whose signature verifies on the server", function()
+      srv.reset()
+      local res, err = client():call("DescribeCompShareImages", { ImageType = "System", Limit = 20,
+                                                                 Tags = { "深度学习", "a b&c" } })
+      assert.is_nil(err)
+      assert.are.equal(0, res.RetCode)
+      assert.are.same({ "DescribeCompShareImages", "System", "20", "深度学习", "a b&c", "cn-wlcb" },
+        { res.Params.Action, res.Params.ImageType, res.Params.Limit, res.Params["Tags.0"], res.Params["Tags.1"],
+          res.Params.Region })
+      local calls = srv.calls()
+      assert.are.equal(1, #calls)
+      assert.is_true(calls[1].verified)
+      assert.is_truthy(calls[1].headers["user-agent"]:find("^compshare%-lua/"))
+      assert.is_truthy(calls[1].headers["u-timestamp-ms"]:find("^%d+$"))
+    end)
+
+    it("reuses one connection for two calls", function()
+      local c = client()
+      local a = assert(c:call("DescribeCompShareImages", {}))
+      local b = assert(c:call("DescribeCompShareImages", {}))
+      assert.are.equal(a.Connection, b.Connection)
+      assert.are.equal(a.ConnectionRequests + 1, b.ConnectionRequests)
+    end)
+
+    it("gets kind api with the server's RetCode for a wrong private key", function()
+      local res, err = client({ private_key = "not-the-key" }):call("DescribeCompShareImages", {})
+      assert.is_nil(res)
+      assert.are.same({ "api", 171, "Signature VerifyAC Error" }, { err.kind, err.code, err.message })
+      assert.is_truthy(err.request_id:find("^%x+%-%x+%-%x+%-%x+%-%x+$"), err.request_id)
+    end)
+
+    it("reports a timeout as kind timeout", function()
+      local started = core.monotonic()
+      local res, err = client({ base_url = srv.url .. "slow", timeout = 0.2 }):call("DescribeCompShareImages", {})
+      assert.is_nil(res)
+      assert.are.equal("timeout", err.kind)
+      assert.is_true(core.monotonic() - started < 1.5)
+    end)
+
+    it("reports a refused port as kind transport, not sent", function()
+      local res, err = client({ base_url = ("http://127.0.0.1:%d/"):format(nginx.free_port()) })
+        :call("DescribeCompShareImages", {})
+      assert.is_nil(res)
+      assert.are.same({ "transport", false }, { err.kind, err.maybe_applied })
+    end)
+  end)
+
+  describe("core.session", function()
+    local session
+    before_each(function() session = core.session {} end)
+    after_each(function() session:close() end)
+
+    it("returns status, lower-case headers (repeats joined) and the body", function()
+      local res = assert(session:request { url = srv.url .. "echo", method = "PUT", body = "hello",
+                                           headers = { ["X-Foo"] = "bar" } })
+      assert.are.same({ 200, "hello", "PUT", "bar", "a, b" },
+        { res.status, res.body, res.headers["x-method"], res.headers["x-foo"], res.headers["x-twice"] })
+      assert.is_nil(res.headers["X-Foo"])
+    end)
+
+    it("does not carry headers or method over to the next request on the reused handle", function()
+      assert(session:request { url = srv.url .. "echo", method = "PUT", headers = { ["X-Foo"] = "bar" } })
+      local res = assert(session:request { url = srv.url .. "echo", method = "GET" })
+      assert.are.same({ "GET", "none" }, { res.headers["x-method"], res.headers["x-foo"] })
+    end)
+
+    it("moves bodies of tens of MB both ways", function()
+      local big = ("0123456789abcdef"):rep(20 * 65536) -- 20 MB
+      local res = assert(session:request { url = srv.url .. "echo", body = big, timeout = 30 })
+      assert.are.equal(#big, #res.body)
+      assert.is_true(res.body == big)
+    end)
+
+    it("refuses a request body over 64 MB before sending it", function()
+      local res, kind, message, sent = session:request { url = srv.url .. "echo",
+                                                         body = ("x"):rep(64 * 1024 * 1024 + 1) }
+      assert.are.same({ nil, "transport", false }, { res, kind, sent })
+      assert.is_truthy(message:find("64 MB"))
+    end)
+
+    it("stops reading a response over 64 MB", function()
+      local res, kind, message = session:request { url = srv.url .. "huge", method = "GET", timeout = 30 }
+      assert.are.same({ nil, "transport" }, { res, kind })
+      assert.is_truthy(message:find("64 MB"))
+    end)
+
+    it("tells timeout, connect and reset apart, with sent", function()
+      local function fail(req)
+        return { select(2, session:request(req)) }
+      end
+      local t = fail { url = srv.url .. "slow", timeout = 0.1 }
+      assert.are.same({ "timeout", true }, { t[1], t[3] })
+      t = fail { url = ("http://127.0.0.1:%d/"):format(nginx.free_port()), timeout = 2 }
+      assert.are.same({ "connect", false }, { t[1], t[3] })
+      t = fail { url = srv.url .. "drop", timeout = 2 }
+      assert.are.same({ "reset", true }, { t[1], t[3] })
+      assert.is_string(t[2])
+    end)
+
+    it("raises on a bad request table", function()
+      assert.has_error(function() session:request { url = 42 } end, "compshare: request: url must be a string, got number")
+      assert.has_error(function() session:request { url = srv.url, method = "NOT A METHOD" } end)
+      assert.has_error(function() session:request { url = srv.url, timeout = -1 } end,
+        "compshare: request: timeout must be a positive number of seconds")
+      assert.has_error(function() session:request { url = srv.url, headers = { ["X-A"] = "1\r\nX-B: 2" } } end)
+      assert.has_error(function() session:request { url = srv.url, body = {} } end)
+      assert.has_error(function() core.session { verify = "yes" } end)
+    end)
+
+    it("batch returns results in order, errors in place, over at most `concurrency` connections", function()
+      local reqs = {}
+      for i = 1, 12 do
+        reqs[i] = { url = srv.url, timeout = 5,
+                    body = core.encode({ Action = "Call" .. i, PublicKey = PUBLIC }, PRIVATE) }
+      end
+      reqs[5] = { url = ("http://127.0.0.1:%d/"):format(nginx.free_port()), timeout = 2 }
+      reqs[9] = { url = srv.url .. "slow", timeout = 0.1 }
+      local out = session:batch(reqs, 3)
+      assert.are.equal(12, #out)
+      local connections, distinct = {}, 0
+      for i, r in ipairs(out) do
+        if i == 5 then
+          assert.are.same({ "connect", false }, { r.error, r.sent })
+        elseif i == 9 then
+          assert.are.same({ "timeout", true }, { r.error, r.sent })
+        else
+          local body = json.decode(r.body)
+          assert.are.same({ 200, 0, "Call" .. i .. "Response" }, { r.status, body.RetCode, body.Action })
+          if not connections[body.Connection] then distinct = distinct + 1 end
+          connections[body.Connection] = true
+        end
+      end
+      assert.is_true(distinct <= 3, distinct .. " connections")
+      -- the pooled handles keep their connections for the next batch
+      local again = session:batch({ reqs[1], reqs[2] }, 2)
+      assert.is_true(connections[json.decode(again[1].body).Connection])
+    end)
+
+    it("batch raises on a bad request before sending any", function()
+      srv.reset()
+      local good = { url = srv.url, body = core.encode({ Action = "X", PublicKey = PUBLIC }, PRIVATE) }
+      assert.has_error(function() session:batch({ good, { url = srv.url, timeout = "soon" } }, 2) end,
+        "compshare: request 2: timeout must be a positive number of seconds")
+      assert.are.equal(0, #srv.calls())
+      assert.are.same({}, session:batch({}, 4))
+    end)
+
+    it("close is idempotent and a closed session raises", function()
+      session:close()
+      session:close()
+      assert.has_error(function() session:request { url = srv.url } end, "compshare: the session is closed")
+      assert.has_error(function() session:batch({}, 1) end, "compshare: the session is closed")
+      assert.is_truthy(tostring(session):find("closed"))
+    end)
+
+    if _VERSION == "Lua 5.4" and not jit then
+      it("closes a to-be-closed session at the end of its scope", function()
+        local kept
+        assert(load [[
+          local core, keep = ...
+          local s <close> = core.session {}
+          keep(s)
+        ]])(core, function(s) kept = s end)
+        assert.has_error(function() kept:request { url = srv.url } end, "compshare: the session is closed")
+      end)
+    end
+  end)
+end)

@@ -105,28 +105,35 @@ local function in_list(list, v)
   return false
 end
 
---- A table's entries in a stable order (no __pairs), or nil, reason.
-local function entries(t)
-  local list, n = {}, 0
-  for k, v in next, t do
+--- Number of entries of t (no __pairs), or nil, reason when there are too many.
+local function count(t)
+  local n = 0
+  for _ in next, t do
     n = n + 1
     if n > validate.MAX_ITEMS then return nil, "has more than " .. validate.MAX_ITEMS .. " entries" end
-    list[n] = { k, v }
   end
-  table.sort(list, function(x, y)
-    local a, b = x[1], y[1]
-    if type(a) == type(b) and (type(a) == "string" or type(a) == "number") then return a < b end
-    return type(a) < type(b)
-  end)
-  return list
+  return n
 end
 
---- Is t a list 1..n? Returns n, or nil.
-local function sequence_length(list)
-  for i, kv in ipairs(list) do
-    if kv[1] ~= i then return nil end
+--- Are the n entries of t exactly the keys 1..n?
+local function is_sequence(t, n)
+  for i = 1, n do
+    if rawget(t, i) == nil then return false end
   end
-  return #list
+  return true
+end
+
+--- Keys of t that are not in `known`, in a stable order.
+local function extra_keys(t, known)
+  local keys = {}
+  for k in next, t do
+    if type(k) ~= "string" or not known[k] then keys[#keys + 1] = k end
+  end
+  table.sort(keys, function(x, y)
+    if type(x) == type(y) and (type(x) == "string" or type(x) == "number") then return x < y end
+    return type(x) < type(y)
+  end)
+  return keys
 end
 
 ----------------------------------------------------------------------------
@@ -173,7 +180,7 @@ local SCALAR = {
 
 local check_value, check_object
 
---- Enter a table: cycle and depth checks. Returns entries or nil.
+--- Enter a table: cycle, depth and size checks. Returns its entry count or nil.
 local function enter(ctx, t, path, depth)
   if ctx.seen[t] then
     ctx.add(path, "cyclic table (it contains itself)")
@@ -183,9 +190,9 @@ local function enter(ctx, t, path, depth)
     ctx.add(path, "nested deeper than " .. validate.MAX_DEPTH .. " levels")
     return nil
   end
-  local list, why = entries(t)
-  if not list then ctx.add(path, why) end
-  return list
+  local n, why = count(t)
+  if not n then ctx.add(path, why) end
+  return n
 end
 
 --- Any value without a declared type: scalars, or tables of such.
@@ -197,34 +204,37 @@ local function check_any(ctx, v, path, depth)
   elseif tv == "number" then
     if not finite(v) then ctx.add(path, "expected a finite number, got " .. tostring(v)) end
   elseif tv == "table" then
-    local list = enter(ctx, v, path, depth)
-    if not list then return end
-    if not sequence_length(list) then return check_object(ctx, v, path, depth, nil, true) end
+    local n = enter(ctx, v, path, depth)
+    if not n then return end
+    if not is_sequence(v, n) then return check_object(ctx, v, path, depth, nil, true) end
     ctx.seen[v] = true
-    for i, kv in ipairs(list) do check_any(ctx, kv[2], join(path, i), depth + 1) end
+    for i = 1, n do check_any(ctx, rawget(v, i), join(path, i), depth + 1) end
     ctx.seen[v] = nil
   elseif tv ~= "boolean" then
     ctx.add(path, "a " .. tv .. " cannot be sent as a parameter")
   end
 end
 
+local ELEMENT = {}   -- "array-of-int" -> { type = "int" }
+for _, t in ipairs { "string", "int", "float", "bool", "object" } do ELEMENT["array-of-" .. t] = { type = t } end
+
 local function check_array(ctx, v, path, depth, field, elem)
   if type(v) ~= "table" then
     ctx.add(path, "expected an array (a list table), got " .. type(v))
     return
   end
-  local list = enter(ctx, v, path, depth)
-  if not list then return end
-  if not sequence_length(list) then
+  local n = enter(ctx, v, path, depth)
+  if not n then return end
+  if not is_sequence(v, n) then
     ctx.add(path, "expected an array (a list table with keys 1..n)")
     return
   end
   ctx.seen[v] = true
-  for i, kv in ipairs(list) do
-    if elem == "object" then
-      check_object(ctx, kv[2], join(path, i), depth + 1, field.model)
+  for i = 1, n do
+    if elem.type == "object" then
+      check_object(ctx, rawget(v, i), join(path, i), depth + 1, field.model)
     else
-      check_value(ctx, kv[2], join(path, i), depth + 1, { type = elem })
+      check_value(ctx, rawget(v, i), join(path, i), depth + 1, elem)
     end
   end
   ctx.seen[v] = nil
@@ -233,7 +243,7 @@ end
 --- Check one value against its field declaration.
 function check_value(ctx, v, path, depth, field)
   local t = field.type
-  local elem = t:match("^array%-of%-(.+)$")
+  local elem = ELEMENT[t]
   if elem then return check_array(ctx, v, path, depth, field, elem) end
   if t == "object" then
     if field.model == nil then return check_any(ctx, v, path, depth) end
@@ -251,6 +261,36 @@ function check_value(ctx, v, path, depth, field)
   end
 end
 
+-- Per field list: { by_name = {name = field}, names = {...} }, made once.
+local indexes = setmetatable({}, { __mode = "k" })
+local function index_of(fields)
+  local ix = indexes[fields]
+  if not ix then
+    ix = { by_name = {}, names = {} }
+    for i, f in ipairs(fields) do ix.by_name[f.name], ix.names[i] = f, f.name end
+    indexes[fields] = ix
+  end
+  return ix
+end
+
+local NO_FIELDS = {}
+
+--- Report a key that is not a declared field (or check it, when `open`).
+local function check_extra(ctx, t, k, path, depth, open, names)
+  local v = rawget(t, k)
+  if type(k) ~= "string" then
+    ctx.add(join(path, type(k) == "number" and k or show(k)), "parameter names must be strings, got a " .. type(k))
+  elseif open then
+    if string_problem(k) then ctx.add(join(path, show(k)), "invalid parameter name")
+    else check_any(ctx, v, join(path, k), depth + 1) end
+  else
+    local best, d = validate.closest(k, names)
+    local hint = ""
+    if best and d <= math.max(2, math.floor(#k / 3)) then hint = (" (did you mean %q?)"):format(best) end
+    ctx.add(join(path, (show(k):gsub('^"(.*)"$', "%1"))), "unknown field" .. hint)
+  end
+end
+
 --- Check the fields of an object against a field list (or a model name).
 -- open: unknown keys are allowed (checked as any value).
 function check_object(ctx, t, path, depth, fields, open, defaults)
@@ -263,32 +303,23 @@ function check_object(ctx, t, path, depth, fields, open, defaults)
     fields = model and model.fields
     open = open or not fields
   end
-  fields = fields or {}
-  local list = enter(ctx, t, path, depth)
-  if not list then return end
+  fields = fields or NO_FIELDS
+  local n = enter(ctx, t, path, depth)
+  if not n then return end
   ctx.seen[t] = true
-  local by_name, names = {}, {}
-  for i, f in ipairs(fields) do by_name[f.name], names[i] = f, f.name end
-  for _, kv in ipairs(list) do
-    local k, v = kv[1], kv[2]
-    if type(k) ~= "string" then
-      ctx.add(join(path, type(k) == "number" and k or show(k)), "parameter names must be strings, got a " .. type(k))
-    elseif by_name[k] then
-      check_value(ctx, v, join(path, k), depth + 1, by_name[k])
-    elseif open then
-      if string_problem(k) then ctx.add(join(path, show(k)), "invalid parameter name")
-      else check_any(ctx, v, join(path, k), depth + 1) end
-    else
-      local best, d = validate.closest(k, names)
-      local hint = ""
-      if best and d <= math.max(2, math.floor(#k / 3)) then hint = (" (did you mean %q?)"):format(best) end
-      ctx.add(join(path, (show(k):gsub('^"(.*)"$', "%1"))), "unknown field" .. hint)
-    end
-  end
+  local known = 0
   for _, f in ipairs(fields) do
-    if f.required and rawget(t, f.name) == nil and not (f.common and defaults and defaults[f.name] ~= nil) then
+    local v = rawget(t, f.name)
+    if v ~= nil then
+      known = known + 1
+      check_value(ctx, v, join(path, f.name), depth + 1, f)
+    elseif f.required and not (f.common and defaults and defaults[f.name] ~= nil) then
       ctx.add(join(path, f.name), "required field is missing")
     end
+  end
+  if known < n then
+    local ix = index_of(fields)
+    for _, k in ipairs(extra_keys(t, ix.by_name)) do check_extra(ctx, t, k, path, depth, open, ix.names) end
   end
   ctx.seen[t] = nil
 end
@@ -327,9 +358,14 @@ local function describe_when(when)
 end
 
 --- Call fn(value, path) for each value at a dotted path; "N" walks a list.
+local split_cache = {}
 local function each(params, path, fn)
-  local parts = {}
-  for p in path:gmatch("[^.]+") do parts[#parts + 1] = p end
+  local parts = split_cache[path]
+  if not parts then
+    parts = {}
+    for p in path:gmatch("[^.]+") do parts[#parts + 1] = p end
+    split_cache[path] = parts
+  end
   local function walk(v, i, at)
     if i > #parts then return fn(v, at) end
     local key = parts[i]
@@ -466,9 +502,28 @@ function RULES.max_items(r, params, add)
   if n > r.max then add(r.field, ("has more than %d items"):format(r.max)) end
 end
 
+-- Per allowed-set: a Lua pattern matching the first ASCII character outside it.
+local ascii_outside = setmetatable({}, { __mode = "k" })
+local function outside_pattern(allowed)
+  local pat = ascii_outside[allowed]
+  if not pat then
+    local set = {}
+    for _, class in ipairs(allowed) do
+      if #class == 3 and class:sub(2, 2) == "-" then set[#set + 1] = class
+      elseif #class == 1 then set[#set + 1] = class:match("%w") and class or ("%" .. class) end
+    end
+    pat = "[^" .. table.concat(set) .. "]"
+    ascii_outside[allowed] = pat
+  end
+  return pat
+end
+
 function RULES.max_length(r, params, add)
   each(params, r.field, function(v, path)
     if type(v) ~= "string" then return end
+    if not v:find("[\128-\255]") and #v <= r.max and not (r.allowed and v:find(outside_pattern(r.allowed))) then
+      return                            -- the common case: short and plain ASCII
+    end
     local cps = codepoints(v)
     if not cps then return end          -- reported as invalid UTF-8 already
     if #cps > r.max then add(path, ("is %d characters long, at most %d are allowed"):format(#cps, r.max)) end

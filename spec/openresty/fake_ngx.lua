@@ -9,7 +9,8 @@
 --
 -- fake.sockets: every socket made; fake.conns: every server-side connection
 -- ({ id, requests = {bytes...}, uses }); fake.logs: ngx.log lines;
--- fake.refuse / fake.tls_error: make connect / sslhandshake fail.
+-- fake.refuse / fake.tls_error: make connect / sslhandshake fail; fake.tls_closes:
+-- sslhandshake reports success but closes the socket (seen with ngx_lua 0.10.23).
 local fake_ngx = {}
 local unpack = table.unpack or unpack
 
@@ -31,11 +32,15 @@ function fake_ngx.new(handler)
     return 1
   end
 
-  function Sock:getreusedtimes() return self.conn.uses end
+  function Sock:getreusedtimes()
+    if self.closed then return nil, "closed" end
+    return self.conn.uses
+  end
 
   function Sock:sslhandshake(reused, name, verify)
     self.handshake = { reused = reused, name = name, verify = verify }
     if fake.tls_error then return nil, fake.tls_error end
+    if fake.tls_closes then self.closed = true end  -- "success", yet the socket is gone
     return true
   end
 

@@ -228,6 +228,15 @@ describe("compshare.transport.ngx", function()
       assert.is_false(err.sent)
       assert.matches("unable to get local issuer", err.message)
     end)
+
+    it("treats a handshake that 'succeeds' on a closed socket as a tls failure", function()
+      fake.tls_closes = true
+      local res, err = transport.new()(req { url = "https://h/" })
+      assert.is_nil(res)
+      assert.equal("tls", err.reason)
+      assert.is_false(err.sent)
+      assert.matches("certificate verification failed?", err.message, 1, true)
+    end)
   end)
 
   describe("batch", function()

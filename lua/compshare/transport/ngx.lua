@@ -202,6 +202,12 @@ function ngx_transport.new(opts)
     if not ok then return nil, failure("connect", "connect to " .. u.authority, err, false) end
     if u.tls and sock:getreusedtimes() == 0 then
       ok, err = sock:sslhandshake(false, (u.host:gsub("^%[(.*)%]$", "%1")), verify)
+      -- ngx_lua 0.10.23 + resty.core 0.1.25 at times report a failed
+      -- verification as success and close the socket: check it is still open.
+      if ok and not sock:getreusedtimes() then
+        ok, err = nil, "connection closed during the handshake (certificate verification failed?"
+          .. " the nginx error log has the reason)"
+      end
       if not ok then
         sock:close()
         return nil, failure("tls", "TLS handshake with " .. u.authority, err, false)

@@ -1,0 +1,113 @@
+--- Runs INSIDE the nginx under test (spec/openresty/nginx_e2e.lua): locations
+-- that call the API stand-in through compshare and answer what happened as JSON.
+-- The upstream's base URL comes from the environment (`env UCLOUD_API_BASE_URL=...;`),
+-- as it would in production. Every ngx.socket.tcp() made is counted, so the
+-- driver can tell cosocket calls from libcurl ones.
+local compshare = require "compshare"
+local json = require "cjson.safe"
+
+local app = {}
+
+local sockets_made = 0
+local function count_cosockets()
+  local tcp = ngx.socket.tcp
+  ngx.socket.tcp = function(...)  -- luacheck: ignore 122
+    sockets_made = sockets_made + 1
+    return tcp(...)
+  end
+end
+
+local function elapsed_since(t0)
+  ngx.update_time()
+  return ngx.now() - t0
+end
+
+local function reply(t)
+  ngx.header["Content-Type"] = "application/json"
+  ngx.say(json.encode(t))
+end
+
+local function error_fields(err)
+  if not err then return nil end
+  return { kind = err.kind, message = err.message, text = tostring(err) }
+end
+
+-- One DescribeCompShareImages; its outcome as a JSON-able table.
+local function describe_images(client)
+  ngx.update_time()
+  local t0, before = ngx.now(), sockets_made
+  local res, err = client:call("DescribeCompShareImages", { ImageType = "System", Limit = 5 })
+  return { ok = res ~= nil, response = res, error = error_fields(err),
+           cosockets = sockets_made - before, elapsed = elapsed_since(t0) }
+end
+
+local function client_for(path, opts)
+  opts = opts or {}
+  opts.base_url = (opts.base_url or os.getenv("UCLOUD_API_BASE_URL")) .. (path or "")
+  return compshare.new(opts)
+end
+
+--- init_by_lua: count cosockets, and make one call there (cosockets cannot
+-- run in init, so this one must go through libcurl).
+function app.init(base_url)
+  count_cosockets()
+  local outcome = describe_images(client_for("", { base_url = base_url }))
+  outcome.phase = ngx.get_phase()
+  ngx.shared.e2e:set("init_call", json.encode(outcome))
+end
+
+function app.init_call()
+  ngx.say(ngx.shared.e2e:get("init_call"))
+end
+
+--- GET /call?n=N&path=P&key=K: N calls in a row with one client (signing
+-- with private key K when given); their outcomes.
+function app.call()
+  local client = client_for(ngx.var.arg_path, { private_key = ngx.var.arg_key })
+  local out = {}
+  for i = 1, tonumber(ngx.var.arg_n) or 1 do out[i] = describe_images(client) end
+  reply { phase = ngx.get_phase(), calls = out }
+end
+
+--- GET /slow: one call to the upstream's slow location, counted as in flight.
+function app.slow()
+  local dict = ngx.shared.e2e
+  dict:incr("inflight", 1, 0)
+  local outcome = describe_images(client_for("slow"))
+  dict:incr("inflight", -1, 0)
+  reply(outcome)
+end
+
+--- GET /ping: answers at once with the number of calls in flight.
+function app.ping()
+  reply { inflight = ngx.shared.e2e:get("inflight") or 0 }
+end
+
+--- GET /batch?n=N: client:batch of N slow calls, all at once.
+function app.batch()
+  local n = tonumber(ngx.var.arg_n) or 20
+  local calls = {}
+  for i = 1, n do calls[i] = { "DescribeCompShareImages", { ImageType = "System", Offset = i } } end
+  ngx.update_time()
+  local t0, before = ngx.now(), sockets_made
+  local results = client_for("slow"):batch(calls, { concurrency = n })
+  local out = { n = #results, ok = 0, offsets = {}, errors = {},
+                elapsed = elapsed_since(t0), cosockets = sockets_made - before }
+  for i, r in ipairs(results) do
+    if r.ok then
+      out.ok = out.ok + 1
+      out.offsets[i] = tonumber(r.response.Params.Offset)
+    else
+      out.errors[#out.errors + 1] = tostring(r.error)
+    end
+  end
+  reply(out)
+end
+
+--- GET /tls?insecure=1: one call to the upstream's https port.
+function app.tls()
+  local insecure = ngx.var.arg_insecure == "1"
+  reply(describe_images(client_for("", { base_url = os.getenv("E2E_TLS_URL"), insecure = insecure })))
+end
+
+return app

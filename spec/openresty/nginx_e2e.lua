@@ -1,0 +1,242 @@
+-- The cosocket transport inside a real nginx (Debian's nginx + lua module),
+-- driven from outside. Run by `make test-openresty` (busted -p _e2e):
+--
+--   upstream nginx: the signature-verifying API stand-in (support.verify_server)
+--     on http, the same on https (a throwaway self-signed cert made here),
+--     /slow (answers after 500 ms) and /sandbox (compshare.sandbox over HTTP);
+--   nginx under test: one process (a single worker), spec/openresty/e2e_app.lua
+--     and the example handler from examples/openresty/, credentials and base URL
+--     through `env` directives.
+--
+-- Both nginx are stopped in teardown, also when a check fails.
+local socket = require "socket"
+local json = require "cjson"
+local nginx = require "support.nginx"
+
+local PUBLIC_KEY, PRIVATE_KEY = "my_public_key", "my_private_key"
+
+local function run(cmd)
+  local a = os.execute(cmd)
+  return a == true or a == 0
+end
+
+local function capture(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("*a")
+  p:close()
+  return (out:gsub("%s+$", ""))
+end
+
+--- A throwaway self-signed certificate for 127.0.0.1 in `dir`.
+local function make_cert(dir)
+  local cert, key = dir .. "/cert.pem", dir .. "/key.pem"
+  assert(run(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+    .. "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:127.0.0.1 "
+    .. "-keyout %s -out %s >/dev/null 2>&1"):format(key, cert)), "openssl could not make a certificate")
+  return cert, key
+end
+
+--- Send a GET and leave the answer unread: returns the socket.
+local function send_get(port, path)
+  local c = assert(socket.connect("127.0.0.1", port))
+  c:settimeout(10)
+  assert(c:send(("GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"):format(path)))
+  return c
+end
+
+--- Read the answer of a send_get: status, decoded JSON body (or raw text).
+local function read_answer(c)
+  local raw = c:receive("*a") or ""
+  c:close()
+  local status = tonumber(raw:match("^HTTP/%d%.%d (%d+)"))
+  local body = raw:match("\r\n\r\n(.*)$") or ""
+  local ok, data = pcall(json.decode, body)
+  return status, ok and data or body
+end
+
+--- GET path -> status, JSON, seconds taken (measured here, in the driver).
+local function get(port, path)
+  local t0 = socket.gettime()
+  local status, data = read_answer(send_get(port, path))
+  return status, data, socket.gettime() - t0
+end
+
+local function wait_for(pred, seconds)
+  local deadline = socket.gettime() + seconds
+  while socket.gettime() < deadline do
+    local v = pred()
+    if v then return v end
+    socket.sleep(0.01)
+  end
+  return pred()
+end
+
+describe("compshare inside nginx (cosockets)", function()
+  local upstream, under_test, dir, port
+
+  setup(function()
+    dir = capture("mktemp -d \"$PWD/build/openresty-e2e.XXXXXX\"")
+    assert(dir ~= "", "mktemp failed")
+    local cert, key = make_cert(dir)
+    local tls_port = nginx.free_port()
+    local handle = ("content_by_lua_block { require('support.verify_server').handle({ [%q] = %q }) }")
+      :format(PUBLIC_KEY, PRIVATE_KEY)
+    upstream = nginx.start_verify {
+      keys = { [PUBLIC_KEY] = PRIVATE_KEY },
+      server = table.concat({
+        ("listen 127.0.0.1:%d ssl;"):format(tls_port),
+        ("ssl_certificate %s; ssl_certificate_key %s;"):format(cert, key),
+        "location = /slow { access_by_lua_block { ngx.sleep(0.5) } " .. handle .. " }",
+        "location = /fixed { default_type application/json;",
+        "  return 200 '{\"Action\":\"DescribeCompShareImagesResponse\",\"RetCode\":0,\"Fixed\":true}'; }",
+      }, "\n"),
+    }
+    local base = upstream.url
+    local ok, srv = pcall(nginx.start, {
+      main = table.concat({
+        "env UCLOUD_PUBLIC_KEY=" .. PUBLIC_KEY .. ";",
+        "env UCLOUD_PRIVATE_KEY=" .. PRIVATE_KEY .. ";",
+        "env UCLOUD_REGION=cn-wlcb;",
+        "env UCLOUD_API_BASE_URL=" .. base .. ";",
+        ("env E2E_TLS_URL=https://127.0.0.1:%d/;"):format(tls_port),
+      }, "\n"),
+      http = table.concat({
+        "lua_shared_dict e2e 1m;",
+        ("init_by_lua_block { require('openresty.e2e_app').init(%q) }"):format(base),
+      }, "\n"),
+      server = table.concat({
+        "location = /call { content_by_lua_block { require('openresty.e2e_app').call() } }",
+        "location = /init-call { content_by_lua_block { require('openresty.e2e_app').init_call() } }",
+        "location = /slow { content_by_lua_block { require('openresty.e2e_app').slow() } }",
+        "location = /ping { content_by_lua_block { require('openresty.e2e_app').ping() } }",
+        "location = /batch { content_by_lua_block { require('openresty.e2e_app').batch() } }",
+        "location = /tls { content_by_lua_block { require('openresty.e2e_app').tls() } }",
+        "location = /tls-trusted {",
+        "  lua_ssl_trusted_certificate " .. cert .. ";",
+        "  content_by_lua_block { require('openresty.e2e_app').tls() }",
+        "}",
+      }, "\n"),
+    })
+    if not ok then upstream.stop() error(srv, 0) end
+    under_test, port = srv, srv.port
+  end)
+
+  teardown(function()
+    if under_test then under_test.stop() end
+    if upstream then upstream.stop() end
+    if dir and dir:find("/build/openresty%-e2e%.") then run("rm -rf '" .. dir .. "'") end
+  end)
+
+  it("calls through cosockets, signatures verify, connections are kept alive", function()
+    local status, data = get(port, "/call?n=3")
+    assert.equal(200, status)
+    assert.equal("content", data.phase)
+    local conns = {}
+    for i, call in ipairs(data.calls) do
+      assert.is_true(call.ok, call.error and call.error.text)
+      assert.equal(0, call.response.RetCode)
+      assert.equal("my_public_key", call.response.Params.PublicKey)
+      assert.equal("cn-wlcb", call.response.Params.Region)
+      conns[i] = call.response.Connection
+    end
+    assert.equal(1, data.calls[1].cosockets)      -- through ngx.socket.tcp
+    assert.equal(conns[1], conns[2])               -- the pooled connection again
+    assert.equal(conns[1], conns[3])
+    local calls = upstream.calls()
+    assert.is_true(#calls >= 3)
+    for _, c in ipairs(calls) do assert.is_true(c.verified) end
+  end)
+
+  it("reads Content-Length answers as well as chunked ones", function()
+    -- verify_server answers chunked (ngx.say, no length); these have a length
+    local _, data = get(port, "/call?path=fixed&n=2")
+    for _, call in ipairs(data.calls) do
+      assert.is_true(call.ok, call.error and call.error.text)
+      assert.is_true(call.response.Fixed)
+    end
+    _, data = get(port, "/call?path=nope")
+    local call = data.calls[1]
+    assert.is_false(call.ok)
+    assert.equal("http", call.error.kind)
+    assert.matches("HTTP 404", call.error.message)
+    assert.matches("404 Not Found", call.error.message)
+  end)
+
+  it("a wrong private key gets the server's signature error", function()
+    upstream.reset()
+    local _, data = get(port, "/call?key=not_the_key")
+    local call = data.calls[1]
+    assert.is_false(call.ok)
+    assert.equal("api", call.error.kind)
+    assert.matches("171", call.error.text)
+    assert.is_false(upstream.calls()[1].verified)
+    assert.not_matches("not_the_key", call.error.text, 1, true)
+  end)
+
+  it("falls back to libcurl in init_by_lua, where cosockets cannot run", function()
+    local _, data = get(port, "/init-call")
+    assert.equal("init", data.phase)
+    assert.is_true(data.ok, data.error and data.error.text)
+    assert.equal(0, data.cosockets)
+  end)
+
+  it("keeps the worker serving while 20 calls wait 500 ms on the upstream", function()
+    local t0 = socket.gettime()
+    local pending = {}
+    for i = 1, 20 do pending[i] = send_get(port, "/slow") end
+    -- all 20 have reached the handler and wait on the upstream ...
+    assert.is_true(wait_for(function() return select(2, get(port, "/ping")).inflight == 20 end, 0.4),
+      "the 20 calls were never all in flight")
+    -- ... and meanwhile another location on the same worker answers at once
+    local ping_status, ping, took = get(port, "/ping")
+    assert.equal(200, ping_status)
+    assert.equal(20, ping.inflight)
+    assert.is_true(took < 0.1, ("/ping took %.3f s while 20 calls were in flight"):format(took))
+    for _, c in ipairs(pending) do
+      local s, outcome = read_answer(c)
+      assert.equal(200, s)
+      assert.is_true(outcome.ok, outcome.error and outcome.error.text)
+      assert.is_true(outcome.elapsed >= 0.5)
+    end
+    local total = socket.gettime() - t0
+    assert.is_true(total < 2, ("20 calls of 500 ms took %.2f s: they did not overlap"):format(total))
+  end)
+
+  it("client:batch runs its calls concurrently on cosocket threads", function()
+    local status, data = get(port, "/batch?n=20")
+    assert.equal(200, status)
+    assert.same({}, data.errors)
+    assert.equal(20, data.ok)
+    for i = 1, 20 do assert.equal(i, data.offsets[i]) end  -- results in order
+    assert.is_true(data.elapsed < 1.5, ("batch of 20 x 500 ms took %.2f s"):format(data.elapsed))
+    assert.is_true(data.cosockets >= 20)
+  end)
+
+  describe("TLS", function()
+    it("fails verification of a self-signed certificate by default", function()
+      local _, data = get(port, "/tls")
+      assert.is_table(data, tostring(data) .. under_test.error_log():sub(-3000))
+      assert.is_false(data.ok)
+      assert.equal("transport", data.error.kind)
+      assert.matches("TLS handshake", data.error.message)
+      assert.matches("certificate", data.error.message)
+    end)
+
+    it("verifies with lua_ssl_trusted_certificate set to that certificate", function()
+      local _, data = get(port, "/tls-trusted")
+      assert.is_true(data.ok, data.error and data.error.text)
+      assert.equal(0, data.response.RetCode)
+    end)
+
+    it("insecure = true connects and logs a warning", function()
+      local _, data = get(port, "/tls?insecure=1")
+      assert.is_true(data.ok, data.error and data.error.text)
+      assert.matches("TLS verification is off", under_test.error_log(), 1, true)
+    end)
+  end)
+
+  it("never writes the private key to the error log", function()
+    assert.not_matches(PRIVATE_KEY, under_test.error_log(), 1, true)
+    assert.not_matches(PRIVATE_KEY, upstream.error_log(), 1, true)
+  end)
+end)

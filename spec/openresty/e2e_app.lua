@@ -1,7 +1,7 @@
 --- Runs INSIDE the nginx under test (spec/openresty/nginx_e2e.lua): locations
 -- that call the API stand-in through compshare and answer what happened as JSON.
--- The upstream's base URL comes from the environment (`env UCLOUD_API_BASE_URL=...;`),
--- as it would in production. Every ngx.socket.tcp() made is counted, so the
+-- The stand-in's base URL comes from the environment (`env E2E_VERIFY_URL=...;`);
+-- UCLOUD_API_BASE_URL points at the sandbox, for the example handler. Every ngx.socket.tcp() made is counted, so the
 -- driver can tell cosocket calls from libcurl ones.
 local compshare = require "compshare"
 local json = require "cjson.safe"
@@ -43,7 +43,7 @@ end
 
 local function client_for(path, opts)
   opts = opts or {}
-  opts.base_url = (opts.base_url or os.getenv("UCLOUD_API_BASE_URL")) .. (path or "")
+  opts.base_url = (opts.base_url or os.getenv("E2E_VERIFY_URL")) .. (path or "")
   return compshare.new(opts)
 end
 

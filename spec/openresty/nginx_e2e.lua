@@ -36,12 +36,18 @@ local function make_cert(dir)
   return cert, key
 end
 
---- Send a GET and leave the answer unread: returns the socket.
-local function send_get(port, path)
+--- Send a request and leave the answer unread: returns the socket.
+local function send_request(port, method, path, body)
   local c = assert(socket.connect("127.0.0.1", port))
   c:settimeout(10)
-  assert(c:send(("GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"):format(path)))
+  body = body or ""
+  assert(c:send(("%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n%s")
+    :format(method, path, #body, body)))
   return c
+end
+
+local function send_get(port, path)
+  return send_request(port, "GET", path)
 end
 
 --- Read the answer of a send_get: status, decoded JSON body (or raw text).
@@ -75,6 +81,7 @@ describe("compshare inside nginx (cosockets)", function()
   local upstream, under_test, dir, port
 
   setup(function()
+    local root = capture("pwd -P")
     dir = capture("mktemp -d \"$PWD/build/openresty-e2e.XXXXXX\"")
     assert(dir ~= "", "mktemp failed")
     local cert, key = make_cert(dir)
@@ -87,6 +94,8 @@ describe("compshare inside nginx (cosockets)", function()
         ("listen 127.0.0.1:%d ssl;"):format(tls_port),
         ("ssl_certificate %s; ssl_certificate_key %s;"):format(cert, key),
         "location = /slow { access_by_lua_block { ngx.sleep(0.5) } " .. handle .. " }",
+        "location = /sandbox { content_by_lua_block {",
+        "  require('openresty.sandbox_http').serve { instance_boot = 0.3, instance_stop = 0.2, image_make = 1 } } }",
         "location = /fixed { default_type application/json;",
         "  return 200 '{\"Action\":\"DescribeCompShareImagesResponse\",\"RetCode\":0,\"Fixed\":true}'; }",
       }, "\n"),
@@ -97,12 +106,19 @@ describe("compshare inside nginx (cosockets)", function()
         "env UCLOUD_PUBLIC_KEY=" .. PUBLIC_KEY .. ";",
         "env UCLOUD_PRIVATE_KEY=" .. PRIVATE_KEY .. ";",
         "env UCLOUD_REGION=cn-wlcb;",
-        "env UCLOUD_API_BASE_URL=" .. base .. ";",
+        "env UCLOUD_ZONE=cn-wlcb-01;",
+        "env UCLOUD_API_BASE_URL=" .. base .. "sandbox;",
+        "env E2E_VERIFY_URL=" .. base .. ";",
         ("env E2E_TLS_URL=https://127.0.0.1:%d/;"):format(tls_port),
       }, "\n"),
       http = table.concat({
         "lua_shared_dict e2e 1m;",
-        ("init_by_lua_block { require('openresty.e2e_app').init(%q) }"):format(base),
+        "lua_shared_dict compshare_jobs 1m;",
+        "init_by_lua_block {",
+        ("  package.path = %q .. package.path"):format(root .. "/examples/openresty/?.lua;"),
+        ("  require('openresty.e2e_app').init(%q)"):format(base),
+        "  require('publish_job').configure { interval = 0.05, max_interval = 0.2 }",
+        "}",
       }, "\n"),
       server = table.concat({
         "location = /call { content_by_lua_block { require('openresty.e2e_app').call() } }",
@@ -111,6 +127,10 @@ describe("compshare inside nginx (cosockets)", function()
         "location = /ping { content_by_lua_block { require('openresty.e2e_app').ping() } }",
         "location = /batch { content_by_lua_block { require('openresty.e2e_app').batch() } }",
         "location = /tls { content_by_lua_block { require('openresty.e2e_app').tls() } }",
+        -- the example's handler, as examples/openresty/nginx.conf has it
+        "location = /images { content_by_lua_block { require('handler').images() } }",
+        "location = /publish { content_by_lua_block { require('handler').publish() } }",
+        "location = /jobs { content_by_lua_block { require('handler').job() } }",
         "location = /tls-trusted {",
         "  lua_ssl_trusted_certificate " .. cert .. ";",
         "  content_by_lua_block { require('openresty.e2e_app').tls() }",
@@ -210,6 +230,68 @@ describe("compshare inside nginx (cosockets)", function()
     for i = 1, 20 do assert.equal(i, data.offsets[i]) end  -- results in order
     assert.is_true(data.elapsed < 1.5, ("batch of 20 x 500 ms took %.2f s"):format(data.elapsed))
     assert.is_true(data.cosockets >= 20)
+  end)
+
+  describe("the example handler (examples/openresty/)", function()
+    it("lists images as JSON", function()
+      local status, data = get(port, "/images?limit=3")
+      assert.equal(200, status)
+      assert.is_number(data.TotalCount)
+      assert.is_true(#data.Images > 0 and #data.Images <= 3)
+      assert.is_string(data.Images[1].CompShareImageId)
+    end)
+
+    it("runs snapshot-and-publish to the end in an ngx.timer, logging progress", function()
+      local _, images = get(port, "/images?limit=100")
+      local boot
+      for _, img in ipairs(images.Images) do
+        if img.Container == "True" and img.Status == "Available" then boot = img.CompShareImageId break end
+      end
+      assert.is_string(boot, "the sandbox has no container system image")
+      local spec = json.encode {
+        instance = { CompShareImageId = boot, MachineType = "G", ChargeType = "Dynamic", GpuType = "4090",
+                     GPU = 1, CPU = 16, Memory = 65536, Name = "e2e",
+                     Disks = { { IsBoot = true, Type = "CLOUD_SSD", Size = 200 } } },
+        image = { Name = "e2e-env", Description = "made in an nginx timer" },
+        publish = { Price = 0, Description = "e2e" },
+        cleanup = "stop",
+      }
+      local status, started = read_answer(send_request(port, "POST", "/publish", spec))
+      assert.equal(202, status, json.encode(started))
+      local job
+      local finished = wait_for(function()
+        local _, j = get(port, ("/jobs?id=%d"):format(started.job))
+        job = j
+        -- the worker stays responsive while the job waits
+        local _, _, took = get(port, "/ping")
+        assert.is_true(took < 0.1, ("/ping took %.3f s during the job"):format(took))
+        return j.state ~= "running"
+      end, 20)
+      assert.is_true(finished, "the job did not finish: " .. json.encode(job))
+      assert.equal("done", job.state, job.error)
+      assert.same({ "create_instance", "wait_instance", "snapshot", "wait_image", "publish", "cleanup" }, job.steps)
+      assert.equal(100, job.progress)
+      local log = under_test.error_log()
+      local prefix = ("compshare job %d: "):format(started.job)
+      assert.matches(prefix .. "started", log, 1, true)
+      assert.matches(prefix .. "step wait_image done " .. job.CompShareImageId, log, 1, true)
+      assert.matches((prefix .. "image " .. job.CompShareImageId):gsub("%p", "%%%0") .. " Making %d+%%", log)
+      assert.matches(prefix .. "done: instance " .. job.UHostId, log, 1, true)
+    end)
+
+    it("nginx.conf passes `nginx -t` once its paths point at this tree", function()
+      local root = capture("pwd -P")
+      local text = assert(io.open("examples/openresty/nginx.conf")):read("a")
+      text = text:gsub("/path/to/compshare%-lua", root):gsub("listen 127%.0%.0%.1:8080", "listen 127.0.0.1:"
+        .. nginx.free_port())
+      assert(run("mkdir -p '" .. dir .. "/example/logs'"))
+      local f = assert(io.open(dir .. "/example/nginx.conf", "w"))
+      f:write(text)
+      f:close()
+      local out = capture(("nginx -t -p '%s/example/' -c '%s/example/nginx.conf' -e logs/error.log 2>&1")
+        :format(dir, dir))
+      assert.matches("test is successful", out)
+    end)
   end)
 
   describe("TLS", function()

@@ -29,7 +29,7 @@ end
 
 local function error_fields(err)
   if not err then return nil end
-  return { kind = err.kind, message = err.message, text = tostring(err) }
+  return { kind = err.kind, message = err.message, text = tostring(err), maybe_applied = err.maybe_applied }
 end
 
 -- One DescribeCompShareImages; its outcome as a JSON-able table.
@@ -60,10 +60,12 @@ function app.init_call()
   ngx.say(ngx.shared.e2e:get("init_call"))
 end
 
---- GET /call?n=N&path=P&key=K: N calls in a row with one client (signing
--- with private key K when given); their outcomes.
+--- GET /call?n=N&path=P&key=K&timeout=S&base=URL: N calls in a row with one
+-- client (signing with private key K, timing out after S seconds, to another
+-- base URL when given); their outcomes.
 function app.call()
-  local client = client_for(ngx.var.arg_path, { private_key = ngx.var.arg_key })
+  local client = client_for(ngx.var.arg_path, { private_key = ngx.var.arg_key,
+    timeout = tonumber(ngx.var.arg_timeout), base_url = ngx.var.arg_base })
   local out = {}
   for i = 1, tonumber(ngx.var.arg_n) or 1 do out[i] = describe_images(client) end
   reply { phase = ngx.get_phase(), calls = out }

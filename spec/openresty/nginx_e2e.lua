@@ -193,6 +193,19 @@ describe("compshare inside nginx (cosockets)", function()
     assert.not_matches("not_the_key", call.error.text, 1, true)
   end)
 
+  it("times out by the call's timeout; a refused connection was not sent", function()
+    local _, data = get(port, "/call?path=slow&timeout=0.2")
+    local call = data.calls[1]
+    assert.equal("timeout", call.error.kind)
+    assert.is_true(call.error.maybe_applied)
+    assert.is_true(call.elapsed >= 0.2 and call.elapsed < 0.45, "elapsed " .. call.elapsed)
+    _, data = get(port, ("/call?base=http://127.0.0.1:%d/"):format(nginx.free_port()))
+    call = data.calls[1]
+    assert.equal("transport", call.error.kind)
+    assert.matches("connect to 127.0.0.1:%d+: connection refused", call.error.message)
+    assert.is_false(call.error.maybe_applied)
+  end)
+
   it("falls back to libcurl in init_by_lua, where cosockets cannot run", function()
     local _, data = get(port, "/init-call")
     assert.equal("init", data.phase)

@@ -81,6 +81,8 @@ describe("compshare.transport.ngx", function()
     local t = transport.new()
     assert.has_error(function() t(req { headers = { ["X-A"] = "1\r\nX-Injected: 1" } }) end)
     assert.has_error(function() t(req { headers = { ["Bad Name"] = "1" } }) end)
+    assert.has_error(function() t(req { headers = { ["X-A"] = "a\0b" } }) end)
+    assert.equal(0, #fake.conns)  -- raised before connecting
   end)
 
   it("reads a Content-Length body and lower-cases header names, joining repeats", function()

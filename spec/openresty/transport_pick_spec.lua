@@ -86,3 +86,37 @@ describe("compshare.util.sleep inside nginx", function()
     assert.same({ 0.25, 0.5 }, slept)
   end)
 end)
+
+-- luacheck: push ignore 122 (replacing io/os functions for one test)
+describe("requiring compshare", function()
+  it("does no I/O: no files, no environment, no sockets, no processes", function()
+    local saved = { io.open, io.popen, io.lines, os.getenv, os.execute }
+    local fake = fake_ngx.new(function() end)
+    local touched = {}
+    local function forbid(name) return function() touched[#touched + 1] = name error("I/O at require time: " .. name) end end
+    fake.ngx.socket.tcp = forbid("ngx.socket.tcp")
+    fake.phase = "init"
+    _G.ngx = fake.ngx
+    io.open, io.popen, io.lines = forbid("io.open"), forbid("io.popen"), forbid("io.lines")
+    os.getenv, os.execute = forbid("os.getenv"), forbid("os.execute")
+    local unloaded = {}
+    for name in pairs(package.loaded) do
+      if name == "compshare" or name:find("^compshare%.") and name ~= "compshare.core" then
+        unloaded[name] = package.loaded[name]
+        package.loaded[name] = nil
+      end
+    end
+    local ok, err = pcall(function()
+      for _, m in ipairs { "compshare", "compshare.transport", "compshare.transport.ngx",
+                           "compshare.workflow", "compshare.batch", "compshare.util" } do
+        require(m)
+      end
+    end)
+    io.open, io.popen, io.lines, os.getenv, os.execute = saved[1], saved[2], saved[3], saved[4], saved[5]
+    _G.ngx = nil
+    for name, mod in pairs(unloaded) do package.loaded[name] = mod end
+    assert(ok, err)
+    assert.same({}, touched)
+  end)
+end)
+-- luacheck: pop

@@ -68,7 +68,7 @@ local function request_head(u, req, body)
   local lines = { method .. " " .. u.path .. " HTTP/1.1", "Host: " .. u.authority }
   for name, value in pairs(req.headers or {}) do
     name, value = tostring(name), tostring(value)
-    if name:find("[%c:%s]") or value:find("[\r\n%z]") then
+    if name:find("[%c:%s]") or value:find("[\r\n]") or value:find("\0", 1, true) then
       error("compshare: bad HTTP header " .. ("%q"):format(name), 0)
     end
     if not OWN_HEADERS[name:lower()] then lines[#lines + 1] = name .. ": " .. value end

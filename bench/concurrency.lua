@@ -33,8 +33,25 @@ return function(ctx)
     rows[#rows + 1] = { what = ("batch %d calls, concurrency %d (s)"):format(m, k), value = t,
                         base_what = "ideal ceil(M/K) x 20 ms (s)", base = ideal,
                         ratio = t / ideal, ratio_means = "x ideal", target = "<= 1.5", pass = t / ideal <= 1.5 }
+    -- At K = 10 even a perfect batch is only ~10x faster than sequential calls,
+    -- so the ">= 10x" target is judged where K leaves room for it.
+    local judged = k > 10
     rows[#rows + 1] = { what = "  same batch", value = t, base_what = "sequential calls (s)", base = sequential,
-                        ratio = sequential / t, ratio_means = "x faster", target = ">= 10", pass = sequential / t >= 10 }
+                        ratio = sequential / t, ratio_means = "x faster",
+                        target = judged and ">= 10" or "(at most ~K)", pass = judged and sequential / t >= 10 or nil }
+  end
+  for _, k in ipairs { 10, 50 } do   -- the same batch inside nginx, over cosockets
+    local runs = {}
+    for r = 1, ctx.repeats do
+      local out = lib.capture(("curl -s --max-time 60 %s"):format(lib.sh_quote(("%sngx_batch?m=%d&k=%d"):format(srv.url, m, k))))
+      local elapsed, ok = out:match('"elapsed":([%d.]+),"ok":(%d+)')
+      if tonumber(ok) ~= m then error("batch inside nginx failed: " .. out .. "\n" .. srv.error_log():sub(-2000)) end
+      runs[r] = tonumber(elapsed)
+    end
+    local t, ideal = lib.median(runs), math.ceil(m / k) * DELAY
+    rows[#rows + 1] = { what = ("batch %d calls inside nginx (cosockets), K=%d (s)"):format(m, k), value = t,
+                        base_what = "ideal ceil(M/K) x 20 ms (s)", base = ideal,
+                        ratio = t / ideal, ratio_means = "x ideal", target = "<= 1.5", pass = t / ideal <= 1.5 }
   end
   return rows
 end

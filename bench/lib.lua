@@ -99,9 +99,11 @@ lib.IMAGES_BODY = '{"Action":"DescribeCompShareImagesResponse","RetCode":0,"Tota
   .. '"Softwares":{"CUDAVersion":"11.8","Applications":[]},"CreateTime":1690000000}]}'
 
 --- The bench's nginx (started once per run, stopped by lib.cleanup):
--- "/" answers IMAGES_BODY at once, "/slow" answers after 20 ms (ngx.sleep).
+-- "/" answers IMAGES_BODY at once, "/slow" answers after 20 ms (ngx.sleep),
+-- "/ngx_batch?m=M&k=K" runs client:batch over cosockets inside nginx (bench/ngx_batch.lua).
 function lib.server()
   if lib.srv then return lib.srv end
+  local bench_dir = lib.capture("pwd -P") .. "/bench/"
   lib.srv = require("support.nginx").start {
     log_level = "warn",
     server = ([[
@@ -117,7 +119,10 @@ function lib.server()
         ngx.sleep(0.02)
         ngx.print('{"Action":"DescribeCompShareImagesResponse","RetCode":0,"TotalCount":0,"ImageSet":[]}')
       }
-    }]]):format(lib.IMAGES_BODY),
+    }
+    location = /ngx_batch {
+      content_by_lua_block { dofile("%sngx_batch.lua").handle() }
+    }]]):format(lib.IMAGES_BODY, bench_dir),
   }
   return lib.srv
 end

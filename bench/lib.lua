@@ -111,6 +111,7 @@ function lib.server()
     location = / {
       default_type application/json;
       add_header X-UCLOUD-REQUEST-UUID bench-fixed;
+      add_header X-Connection $connection;
       return 200 '%s';
     }
     location = /slow {

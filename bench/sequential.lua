@@ -43,8 +43,14 @@ return function(ctx)
     assert(res and #res.ImageSet == 2, "unexpected answer from the bench nginx: " .. tostring(err))
   end
 
+  -- Our side too keeps one connection: nginx numbers each one (X-Connection).
+  local req = assert(client:prepare("DescribeCompShareImages", PARAMS))
+  local conns = {}
+  for i = 1, 3 do conns[i] = assert(client.transport(req)).headers["x-connection"] end
+  assert(conns[1] and conns[1] == conns[2] and conns[2] == conns[3], "the client did not reuse its connection")
+
   local dir = lib.capture("mktemp -d /tmp/compshare-bench.XXXXXX")
-  local body = assert(client:prepare("DescribeCompShareImages", PARAMS)).body
+  local body = req.body
   check_floor(srv.url, body, dir)
   local cfg = dir .. "/floor.cfg"
   curl_config(cfg, srv.url, body, ctx.calls)

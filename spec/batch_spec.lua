@@ -113,6 +113,24 @@ describe("client:batch", function()
     end
   end)
 
+  it("never lets the private key into an error, even when the server echoes it", function()
+    local t = batching_transport {
+      echo = { status = 500, headers = {}, body = "bad request from key " .. PRIVATE },
+      api = { status = 200, headers = {}, body = '{"RetCode":171,"Message":"key ' .. PRIVATE .. ' rejected"}' },
+    }
+    local results = client_with(t):batch {
+      { "DescribeCompShareImages", { Name = "echo" } },
+      { "DescribeCompShareImages", { Name = "api" } },
+      { "DescribeCompShareImages", { Name = PRIVATE, Limit = 0 } },
+    }
+    for i = 1, 3 do
+      assert.is_false(results[i].ok)
+      assert.is_nil(tostring(results[i].error):find(PRIVATE, 1, true))
+      assert.is_nil(require("cjson").encode(results[i].error):find(PRIVATE, 1, true))
+    end
+    assert.same({ "http", "api", "validation" }, { results[1].error.kind, results[2].error.kind, results[3].error.kind })
+  end)
+
   it("marks a failure retryable only when the retry policy would send it again", function()
     local t = batching_transport {
       busy = { status = 503, headers = {}, body = "busy" },

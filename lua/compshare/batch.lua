@@ -97,7 +97,7 @@ function batch.run(client, calls, opts)
       local n = #reqs + 1
       reqs[n], index[n] = req, i
     else
-      results[i] = { ok = false, error = err }
+      results[i] = { ok = false, error = client:scrub(err) }
     end
   end
   if #reqs > 0 then
@@ -109,7 +109,7 @@ function batch.run(client, calls, opts)
       else
         err.attempts = 1
         err.retryable = retry.should_retry(err, Client.retry_safe(action))
-        results[index[j]] = { ok = false, error = err }
+        results[index[j]] = { ok = false, error = client:scrub(err) }
       end
     end
   end

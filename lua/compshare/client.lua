@@ -207,6 +207,11 @@ end
 --- retry_safe(action) -> may this action be sent twice?
 Client.retry_safe = idempotent
 
+--- scrub(err) -> err, with this client's private key masked wherever it appears.
+function Client:scrub(err)
+  return log.scrub_table(err, secrets[self])
+end
+
 --- batch(calls [, opts]) -> results in order; see compshare.batch.
 Client.batch = require("compshare.batch").run
 

@@ -7,7 +7,8 @@
 --   end)
 --   _G.ngx = fake.ngx
 --
--- fake.sockets: every socket made; fake.conns: every server-side connection
+-- fake.clock: ngx.now(), moved on by fake.tick at every receive;
+-- fake.sockets: every socket made (timeouts/timeout_log: what was set); fake.conns: every server-side connection
 -- ({ id, requests = {bytes...}, uses }); fake.logs: ngx.log lines;
 -- fake.refuse / fake.tls_error: make connect / sslhandshake fail; fake.tls_closes:
 -- sslhandshake reports success but closes the socket (seen with ngx_lua 0.10.23).
@@ -21,6 +22,11 @@ function fake_ngx.new(handler)
   Sock.__index = Sock
 
   function Sock:settimeouts(c, s, r) self.timeouts = { c, s, r } end
+
+  function Sock:settimeout(ms)
+    self.timeout_log = self.timeout_log or {}
+    self.timeout_log[#self.timeout_log + 1] = ms
+  end
 
   function Sock:connect(host, port, o)
     self.host, self.port, self.pool = host, port, o and o.pool
@@ -61,6 +67,7 @@ function fake_ngx.new(handler)
   end
 
   function Sock:receive(pattern)
+    fake.clock = fake.clock + (fake.tick or 0)  -- time each read takes
     local conn = self.conn
     if pattern == "*l" then
       local i = conn.inbuf:find("\n", 1, true)

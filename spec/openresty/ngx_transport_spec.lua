@@ -144,6 +144,21 @@ describe("compshare.transport.ngx", function()
     assert.same({ 2000, 5000, 5000 }, fake.sockets[1].timeouts)
   end)
 
+  it("keeps one deadline for the whole call: each read gets the time left", function()
+    serve("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n\r\nok")
+    fake.tick = 1
+    assert(transport.new()(req { timeout = 5 }))
+    -- send; status line, 2 header lines, blank line, body: 1 s per read
+    assert.same({ 5000, 5000, 4000, 3000, 2000, 1000 }, fake.sockets[1].timeout_log)
+  end)
+
+  it("gives reads past the deadline 1 ms, never 0 (which would mean no timeout)", function()
+    serve("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    fake.tick = 3
+    assert(transport.new()(req { timeout = 5 }))
+    assert.same({ 5000, 5000, 2000, 1, 1 }, fake.sockets[1].timeout_log)
+  end)
+
   it("reports a read timeout as kind timeout, sent", function()
     serve(function() return nil, "timeout" end)
     local res, err = transport.new()(req())

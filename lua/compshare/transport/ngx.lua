@@ -27,6 +27,25 @@ local function now()
   return ngx.now()
 end
 
+-- Milliseconds left before `deadline` (at least 1: a cosocket timeout of 0 means none).
+local function left_ms(deadline)
+  return math.max(1, math.floor((deadline - now()) * 1000))
+end
+
+--- `sock` for reading, with the time left before `deadline` as the timeout of each read.
+local function reader(sock, deadline)
+  return {
+    receive = function(_, pattern)
+      sock:settimeout(left_ms(deadline))
+      return sock:receive(pattern)
+    end,
+    receiveany = function(_, max)
+      sock:settimeout(left_ms(deadline))
+      return sock:receiveany(max)
+    end,
+  }
+end
+
 -- The peer closed or reset the connection.
 local function dropped(err)
   return err == "closed" or err == "broken pipe" or tostring(err):find("reset", 1, true) ~= nil
@@ -195,7 +214,7 @@ function ngx_transport.new(opts)
   -- Connect (or take a pooled connection) and do the TLS handshake once per connection.
   local function open(u, deadline, connect_s)
     local sock = ngx.socket.tcp()
-    local left = math.max(1, math.floor((deadline - now()) * 1000))
+    local left = left_ms(deadline)
     sock:settimeouts(math.min(left, math.floor(connect_s * 1000)), left, left)
     local pool = ("compshare:%s:%d:%s"):format(u.host, u.port, u.tls and (verify and "tls" or "tls-noverify") or "plain")
     local ok, err = sock:connect(u.host, u.port, { pool = pool, pool_size = pool_size })
@@ -229,25 +248,27 @@ function ngx_transport.new(opts)
       return nil, failure(reason, what .. " " .. u.authority, err, true),
         reused and stale_ok and dropped(err)
     end
+    sock:settimeout(left_ms(deadline))
     local _, err = sock:send({ head, body })
     if err then return fail("transport", "sending to", err, true) end
+    local rd = reader(sock, deadline)
     local line, partial
-    line, err, partial = sock:receive("*l")
+    line, err, partial = rd:receive("*l")
     if not line then return fail("transport", "reading from", err, partial == "") end
     local version, status = line:match("^HTTP/(%d%.%d) (%d%d%d)")
     status = tonumber(status)
     local headers
     while status do
-      headers, err = read_headers(sock)
+      headers, err = read_headers(rd)
       if not headers then return fail("transport", "reading headers from", err) end
       if status >= 200 then break end
-      line, err = sock:receive("*l")  -- skip an interim 1xx answer
+      line, err = rd:receive("*l")  -- skip an interim 1xx answer
       if not line then return fail("transport", "reading from", err) end
       version, status = line:match("^HTTP/(%d%.%d) (%d%d%d)")
       status = tonumber(status)
     end
     if not status then return fail("transport", "bad status line from", ("%q"):format(line:sub(1, 80))) end
-    local res_body, delimited = read_body(sock, req.method or "POST", status, headers, max_body)
+    local res_body, delimited = read_body(rd, req.method or "POST", status, headers, max_body)
     if not res_body then return fail("transport", "reading body from", delimited) end
     if delimited and keep_alive(version, headers) then
       sock:setkeepalive(idle_ms, pool_size)

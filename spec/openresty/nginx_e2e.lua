@@ -89,6 +89,7 @@ describe("compshare inside nginx (cosockets)", function()
     local handle = ("content_by_lua_block { require('support.verify_server').handle({ [%q] = %q }) }")
       :format(PUBLIC_KEY, PRIVATE_KEY)
     upstream = nginx.start_verify {
+      tmpdir = dir,  -- the nginx prefixes go under build/ too
       keys = { [PUBLIC_KEY] = PRIVATE_KEY },
       server = table.concat({
         ("listen 127.0.0.1:%d ssl;"):format(tls_port),
@@ -102,6 +103,7 @@ describe("compshare inside nginx (cosockets)", function()
     }
     local base = upstream.url
     local ok, srv = pcall(nginx.start, {
+      tmpdir = dir,
       main = table.concat({
         "env UCLOUD_PUBLIC_KEY=" .. PUBLIC_KEY .. ";",
         "env UCLOUD_PRIVATE_KEY=" .. PRIVATE_KEY .. ";",
@@ -145,6 +147,12 @@ describe("compshare inside nginx (cosockets)", function()
     if under_test then under_test.stop() end
     if upstream then upstream.stop() end
     if dir and dir:find("/build/openresty%-e2e%.") then run("rm -rf '" .. dir .. "'") end
+  end)
+
+  it("runs both nginx from prefixes under build/", function()
+    for _, srv in ipairs { upstream, under_test } do
+      assert.matches("/build/openresty%-e2e%.[%w]+/compshare%-nginx%.", srv.prefix)
+    end
   end)
 
   it("calls through cosockets, signatures verify, connections are kept alive", function()

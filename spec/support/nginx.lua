@@ -6,6 +6,7 @@
 --     http   = [[ lua_shared_dict cache 1m; ]],   -- optional: lines in http {}, outside the server
 --     main   = [[ env HOME; ]],                   -- optional: top-level lines
 --     log_level = "notice",                       -- optional: error_log level
+--     tmpdir = "build",                           -- optional: where the prefix is made (default /tmp)
 --   }
 --   srv.port, srv.url ("http://127.0.0.1:<port>/"), srv.prefix (its temp directory)
 --   srv.error_log() -> the text of the error log so far
@@ -143,7 +144,7 @@ end
 
 -- One attempt on one port: nil, reason when nginx did not come up.
 local function try_start(opts, root, port)
-  local prefix = command_output("mktemp -d /tmp/compshare-nginx.XXXXXX")
+  local prefix = command_output("mktemp -d " .. sh_quote((opts.tmpdir or "/tmp") .. "/compshare-nginx.XXXXXX"))
   assert(prefix ~= "", "support.nginx: mktemp -d failed")
   assert(run("mkdir -p " .. sh_quote(prefix .. "/logs") .. " " .. sh_quote(prefix .. "/conf")
     .. " " .. sh_quote(prefix .. "/temp")))
@@ -198,7 +199,7 @@ function nginx.start_verify(opts)
     keys[#keys + 1] = ("[%q] = %q"):format(pub, priv)
   end
   local srv = nginx.start {
-    main = opts.main, log_level = opts.log_level, keep = opts.keep,
+    main = opts.main, log_level = opts.log_level, keep = opts.keep, tmpdir = opts.tmpdir,
     http = "  lua_shared_dict verify_calls 16m;\n" .. (opts.http or ""),
     server = table.concat({
       "    location = /_calls {",

@@ -82,6 +82,13 @@ describe("logger", function()
     assert.is_nil(cut:find(PRIVATE:sub(1, 5), 1, true))
   end)
 
+  it("takes linear time on a 10 MB body", function()
+    local t0 = os.clock()
+    local line = log.body(("x"):rep(10 * 1024 * 1024) .. "=y&Password=p" .. ("\"a"):rep(1000), PRIVATE)
+    assert.is_true(os.clock() - t0 < 3, "log.body took " .. (os.clock() - t0) .. " s")
+    assert.matches("(%d+ bytes)", line)
+  end)
+
   it("masks form secrets at any depth and only those", function()
     assert.equal("A=1&Signature=***&Disks.0.Password=***&PublicKeyX=2",
       log.redact_form("A=1&Signature=abc&Disks.0.Password=p&PublicKeyX=2"))

@@ -26,7 +26,9 @@ function log.scrub(text, secret)
   if type(secret) ~= "string" or secret == "" then return text end
   local forms = { secret, url_encoded(secret), (json.encode(secret) or ""):sub(2, -2) }
   for i, form in ipairs(forms) do
-    if form ~= "" and (i == 1 or form ~= secret) then text = text:gsub(plain(form), log.MASK) end
+    if form ~= "" and (i == 1 or form ~= secret) and text:find(form, 1, true) then
+      text = text:gsub(plain(form), log.MASK)
+    end
   end
   return text
 end
@@ -47,11 +49,13 @@ function log.scrub_table(t, secret, seen)
 end
 
 --- A form body with secret field values masked (`Disks.0.Password` counts too).
+-- Linear in the body's size: field names are short, so long keys are not looked at.
 function log.redact_form(body)
-  return (body:gsub("([^&=]*)=([^&]*)", function(key, value)
-    local last = key:match("([^.]*)$")
-    if SECRET_FIELDS[last] and value ~= "" then return key .. "=" .. log.MASK end
-    return key .. "=" .. value
+  return (body:gsub("[^&]+", function(pair)
+    local eq = pair:find("=", 1, true)
+    if not eq or eq == #pair or eq > 128 then return nil end
+    local key = pair:sub(1, eq - 1)
+    if SECRET_FIELDS[key:match("[^.]*$")] then return key .. "=" .. log.MASK end
   end))
 end
 
@@ -81,7 +85,7 @@ function log.body(text, secret)
   if text == nil then return "" end
   text = tostring(text)
   text = log.scrub(log.redact_json(log.redact_form(text)), secret)
-  text = text:gsub("[\r\n]+", " ")
+  if text:find("[\r\n]") then text = text:gsub("[\r\n]+", " ") end
   if #text > log.MAX_BODY then
     text = text:sub(1, log.MAX_BODY) .. ("... (%d bytes)"):format(#text)
   end

@@ -154,6 +154,14 @@ describe("config.resolve", function()
     assert.matches("is not a JSON array", err, 1, true)
   end)
 
+  it("keeps the private key out of the error about a broken credential file", function()
+    with_files(nil, '[{"profile":"default","public_key":"pk","private_key":"priv-LEAK-0123"} oops')
+    local ok, err = pcall(resolve)
+    assert.is_false(ok)
+    assert.matches("credential.json is not a JSON array", err, 1, true)
+    assert.is_nil(err:find("LEAK", 1, true))
+  end)
+
   it("raises on a UCLOUD_TIMEOUT_SECOND that is not a positive number", function()
     env = { UCLOUD_TIMEOUT_SECOND = "soon" }
     assert.has_error(function() resolve() end,

@@ -43,6 +43,21 @@ describe("logger", function()
     assert.matches('"TotalCount":0', all, 1, true)
   end)
 
+  it("sees the requests and answers of a batch too, redacted", function()
+    local c, t, lines = client_with { { TotalCount = 1 }, { status = 502, headers = {}, body = "bad gateway" } }
+    local results = c:batch { { "DescribeCompShareInstance", { Limit = 1 } },
+                              { "DescribeCompShareInstance", { Limit = 2 } } }
+    assert.equal(2, #results)
+    local all = table.concat(lines, "\n")
+    assert.matches("Limit=1", all, 1, true)
+    assert.matches("Limit=2", all, 1, true)
+    assert.matches("HTTP 200", all, 1, true)
+    assert.matches("HTTP 502", all, 1, true)
+    assert.is_nil(all:find(t.requests[1].params.Signature, 1, true))
+    assert.is_nil(all:find(PUBLIC, 1, true))
+    no_secret(all)
+  end)
+
   it("redacts Signature, PublicKey and Password in requests", function()
     local c, t, lines = client_with { { UHostIds = { "uhost-1" } } }
     c:call("CreateCompShareInstance", { Name = "n", Password = "SuperSecret1", Disks = { { Password = "DiskPw9" } } })

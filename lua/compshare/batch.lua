@@ -101,8 +101,10 @@ function batch.run(client, calls, opts)
     end
   end
   if #reqs > 0 then
+    for _, req in ipairs(reqs) do client:log_request(req) end
     for j, answer in ipairs(send_all(client.transport, reqs, concurrency)) do
       local action = reqs[j].action
+      client:log_response(action, answer[1], answer[2])
       local data, err = Client.interpret(action, answer[1], answer[2])
       if data then
         results[index[j]] = { ok = true, response = data }

@@ -161,6 +161,16 @@ function Client.interpret(action, res, terr)
   return data
 end
 
+--- Give opts.logger the line for a request about to be sent (secrets redacted).
+function Client:log_request(req, attempt)
+  if self.logger then self.logger(log.request(req, attempt or 1, secrets[self])) end
+end
+
+--- Give opts.logger the line for an answer or a transport failure (secrets redacted).
+function Client:log_response(action, res, terr, elapsed)
+  if self.logger then self.logger(log.response(action, res, terr, elapsed, secrets[self])) end
+end
+
 --- Send a prepared request with the retry policy (see compshare.retry).
 -- Returns response or nil, err. A failure of an action that is not safe to
 -- repeat, which may have reached the server, comes back with maybe_applied.
@@ -173,10 +183,10 @@ function Client:send(req, call_opts)
   req.timeout = call_opts.timeout or self.timeout
   local attempt = 1
   while true do
-    if logger then logger(log.request(req, attempt, secret)) end
+    self:log_request(req, attempt)
     local started = util.monotonic()
     local res, terr = self.transport(req)
-    if logger then logger(log.response(action, res, terr, util.monotonic() - started, secret)) end
+    self:log_response(action, res, terr, util.monotonic() - started)
     local data, err = Client.interpret(action, res, terr)
     if data then return data end
     log.scrub_table(err, secret)

@@ -100,17 +100,18 @@ function log.request(req, attempt, secret)
 end
 
 --- The line for what came back: a response, or a transport failure.
+-- elapsed: seconds the attempt took (nil when unknown, e.g. in a batch).
 function log.response(action, res, terr, elapsed, secret)
-  local took = ("%.0f ms"):format((elapsed or 0) * 1000)
+  local took = elapsed and (" in %.0f ms"):format(elapsed * 1000) or ""
   if not res then
     local what = type(terr) == "table" and
       ("%s (sent=%s): %s"):format(tostring(terr.reason or terr.kind), tostring(terr.sent), tostring(terr.message))
       or tostring(terr)
-    return log.scrub(("compshare <- %s failed after %s: %s"):format(tostring(action), took, what), secret)
+    return log.scrub(("compshare <- %s failed%s: %s"):format(tostring(action), took, what), secret)
   end
   local h = res.headers or {}
   local id = h["x-ucloud-request-uuid"] or h["X-UCLOUD-REQUEST-UUID"]
-  return log.scrub(("compshare <- %s HTTP %s in %s%s body: %s"):format(
+  return log.scrub(("compshare <- %s HTTP %s%s%s body: %s"):format(
     tostring(action), tostring(res.status), took, id and (" request " .. id) or "",
     log.body(res.body, secret)), secret)
 end

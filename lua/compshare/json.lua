@@ -22,10 +22,12 @@ function json.encode(value)
 end
 
 --- A number from a number or a numeric string (nil otherwise).
+local tointeger = math.tointeger or function(n) return n end
+
 function json.number(v)
-  if type(v) == "number" then return v end
-  if type(v) == "string" then return tonumber(v) end
-  return nil
+  if type(v) == "string" then v = tonumber(v) end
+  if type(v) ~= "number" then return nil end
+  return tointeger(v) or v   -- 252.0 from cjson on Lua 5.4 reads as 252
 end
 
 local function indent_encode(v, indent, out, seen)

@@ -1,5 +1,6 @@
 /* batch.c - session:batch(reqs, concurrency): many requests at once over the multi interface,
  * on a pool of easy handles kept in the session. Results come back in request order. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "xfer.h"
@@ -102,6 +103,22 @@ static void collect(batch_state *b)
     }
 }
 
+/* The multi interface itself failed: every transfer still running ends with that error. */
+static void abort_active(batch_state *b, CURLMcode mc)
+{
+    int i;
+    for (i = 0; i < b->s->npool; i++) {
+        cs_xfer *x = b->s->pool[i];
+        if (!x->in_multi)
+            continue;
+        curl_multi_remove_handle(b->s->multi, x->easy);
+        x->in_multi = 0;
+        b->active--;
+        snprintf(x->errbuf, sizeof x->errbuf, "curl multi interface: %s", curl_multi_strerror(mc));
+        finish(b, x, CURLE_FAILED_INIT);
+    }
+}
+
 int cs_session_batch(lua_State *L)
 {
     cs_session *s = cs_check_session(L);
@@ -131,12 +148,15 @@ int cs_session_batch(lua_State *L)
         return luaL_error(L, "compshare: out of memory setting up the batch");
     while (next <= n || b.active > 0) {
         int running;
+        CURLMcode mc;
         while (next <= n && b.active < k)
             start(&b, next++);
-        curl_multi_perform(s->multi, &running);
+        mc = curl_multi_perform(s->multi, &running);
         collect(&b);
-        if (b.active > 0 && (next > n || b.active >= k))
-            curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+        if (mc == CURLM_OK && b.active > 0 && (next > n || b.active >= k))
+            mc = curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+        if (mc != CURLM_OK)
+            abort_active(&b, mc);
     }
     lua_settop(L, 4);
     return 1;

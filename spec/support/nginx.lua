@@ -19,6 +19,7 @@
 --     ({params=, verified=, connection=, headers=}), srv.reset() forgets them.
 --   nginx.free_port() -> a port that was free on 127.0.0.1 a moment ago.
 --
+-- A server a spec does not stop is stopped when the Lua state closes (busted's exit).
 -- nginx runs as a single daemonised process (master_process off) with its pid, logs and
 -- temp files under the prefix. Inside nginx, lua_package_path reaches the repo's lua/
 -- and spec/ and lua_package_cpath its build/jit/, so `require "compshare"` works there.
@@ -129,9 +130,22 @@ local function config(opts, root, port)
   }, "\n")
 end
 
+-- Servers not stopped yet; whatever a spec forgets is stopped when Lua closes.
+local running = {}
+
+local function on_close(fn)
+  if newproxy then -- LuaJIT: tables have no __gc
+    local p = newproxy(true)
+    getmetatable(p).__gc = fn
+    return p
+  end
+  return setmetatable({}, { __gc = fn })
+end
+
 local function stop(srv)
   if srv.stopped then return end
   srv.stopped = true
+  running[srv] = nil
   local pid = srv.pid
   if alive(pid) then
     for _, sig in ipairs { "TERM", "KILL" } do
@@ -160,6 +174,7 @@ local function try_start(opts, root, port)
     return srv.pid
   end
   if started and wait_until(pid_of, 5) and wait_until(function() return accepts(port) end, 5) then
+    running[srv] = true
     return srv
   end
   local why = read_file(prefix .. "/logs/stderr.log") .. srv.error_log()
@@ -167,6 +182,10 @@ local function try_start(opts, root, port)
   stop(srv)
   return nil, why
 end
+
+nginx._stop_all_on_close = on_close(function()
+  for srv in pairs(running) do stop(srv) end
+end)
 
 --- start(opts) -> srv. Raises when nginx cannot start (with its error log in the message).
 function nginx.start(opts)

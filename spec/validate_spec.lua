@@ -111,6 +111,9 @@ describe("validate", function()
       fails("CreateCompShareInstance", instance { Disks = { { IsBoot = true, Size = 1, Type = "CLOUD_SSD", Sise = 2 } } },
         "Disks[1].Sise", "did you mean \"Size\"")
     end)
+    it("without a close match, lists the known fields", function()
+      fails("StopCompShareInstance", { UHostId = "u", Turbo = true }, "Turbo", "known fields: Region, Zone, ProjectId, UHostId")
+    end)
     it("seed-only fields are known", function()
       passes("CreateCompShareInstance", instance { Remark = "driver:535", MaxCount = 2 })
       passes("PublishCompShareImage", { CompShareImageId = "i", GroupId = "g", VersionName = "v1.0",

@@ -286,7 +286,11 @@ local function check_extra(ctx, t, k, path, depth, open, names)
   else
     local best, d = validate.closest(k, names)
     local hint = ""
-    if best and d <= math.max(2, math.floor(#k / 3)) then hint = (" (did you mean %q?)"):format(best) end
+    if best and d <= math.max(2, math.floor(#k / 3)) then
+      hint = (" (did you mean %q?)"):format(best)
+    elseif best then
+      hint = " (known fields: " .. table.concat(names, ", ") .. ")"
+    end
     ctx.add(join(path, (show(k):gsub('^"(.*)"$', "%1"))), "unknown field" .. hint)
   end
 end

@@ -87,7 +87,7 @@ describe("HTTP through libcurl", function()
       local res, err = client({ base_url = ("http://127.0.0.1:%d/"):format(nginx.free_port()) })
         :call("DescribeCompShareImages", {})
       assert.is_nil(res)
-      assert.are.same({ "transport", false }, { err.kind, err.maybe_applied })
+      assert.are.same({ "transport", false, false }, { err.kind, err.sent, err.maybe_applied })
     end)
   end)
 

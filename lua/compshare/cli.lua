@@ -89,7 +89,7 @@ function cli.exit_code(err)
 end
 
 local function report(err)
-  io.stderr:write("compshare: ", tostring(err), "\n")
+  io.stderr:write("compshare: ", errors.is(err) and err.usage and err.message or tostring(err), "\n")
   if errors.is(err) and type(err.problems) == "table" and #err.problems > 1 then
     for _, p in ipairs(err.problems) do
       io.stderr:write("  ", p.path and p.path ~= "" and (p.path .. ": ") or "", tostring(p.message), "\n")
@@ -224,26 +224,8 @@ function commands.actions()
   return 0
 end
 
-local function edit_distance(a, b)
-  local prev = {}
-  for j = 0, #b do prev[j] = j end
-  for i = 1, #a do
-    local cur = { [0] = i }
-    for j = 1, #b do
-      local cost = a:sub(i, i):lower() == b:sub(j, j):lower() and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-    end
-    prev = cur
-  end
-  return prev[#b]
-end
-
 local function unknown_action(spec, name)
-  local best, best_d
-  for _, n in ipairs(fields.action_names(spec)) do
-    local d = edit_distance(name, n)
-    if not best_d or d < best_d then best, best_d = n, d end
-  end
+  local best = require("compshare.validate").closest(name, fields.action_names(spec))
   return usage_error(("unknown action %q%s"):format(name, best and ("; did you mean " .. best .. "?") or ""))
 end
 

@@ -370,6 +370,11 @@ local function each(params, path, fn)
     for p in path:gmatch("[^.]+") do parts[#parts + 1] = p end
     split_cache[path] = parts
   end
+  if #parts == 1 then                   -- a plain field: no walk needed
+    local v = get(params, path)
+    if v ~= nil then fn(v, path) end
+    return
+  end
   local function walk(v, i, at)
     if i > #parts then return fn(v, at) end
     local key = parts[i]

@@ -267,6 +267,20 @@ describe("validate", function()
       end
       passes("StopCompShareInstance", { UHostId = "ユーザー€😀" })
     end)
+    it("lists at most MAX_PROBLEMS problems and counts the rest", function()
+      local ids = {}
+      for i = 1, 500 do ids[i] = i end
+      local problems = check("DescribeCompShareInstance", { UHostIds = ids })
+      assert.equal(validate.MAX_PROBLEMS + 1, #problems)
+      assert.equal("and 450 more problem(s)", problems[#problems].message)
+    end)
+    it("a huge unknown key gets no suggestion and no long wait", function()
+      local key = ("k"):rep(70000)
+      local started = os.clock()
+      local problems = check("StopCompShareInstance", { UHostId = "u", [key] = 1 })
+      assert.is_true(os.clock() - started < 1)
+      assert.is_true(#problems[1].path < 100)
+    end)
     it("deep nesting stops at MAX_DEPTH", function()
       local t = {}
       local cur = t

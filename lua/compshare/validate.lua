@@ -10,6 +10,7 @@ local validate = {}
 validate.MAX_STRING = 64 * 1024   -- bytes per string value
 validate.MAX_DEPTH = 32           -- nesting of tables
 validate.MAX_ITEMS = 10000        -- entries per table
+validate.MAX_PROBLEMS = 50        -- problems listed; the rest are counted
 
 ----------------------------------------------------------------------------
 -- Small helpers
@@ -36,6 +37,7 @@ end
 
 --- The candidate closest to `name` (case-insensitive edit distance), and that distance.
 function validate.closest(name, candidates)
+  if #name > 100 then return nil end    -- nothing is that long; keep the work bounded
   local best, best_d
   local lname = name:lower()
   for _, c in ipairs(candidates) do
@@ -572,7 +574,14 @@ function validate.check(a, params, defaults)
   if type(a) == "string" then a = assert(spec.actions[a], "compshare: unknown action " .. a) end
   local problems = {}
   local ctx = { seen = {} }
-  function ctx.add(path, message) problems[#problems + 1] = { path = path, message = message } end
+  local more = 0
+  function ctx.add(path, message)
+    if #problems < validate.MAX_PROBLEMS then
+      problems[#problems + 1] = { path = path, message = message }
+    else
+      more = more + 1
+    end
+  end
   if params == nil then params = {} end
   if type(params) ~= "table" then
     ctx.add("", "params must be a table, got " .. type(params))
@@ -582,6 +591,7 @@ function validate.check(a, params, defaults)
   for _, r in ipairs(a.rules) do
     RULES[r.kind](r, params, ctx.add)
   end
+  if more > 0 then problems[#problems + 1] = { path = "", message = ("and %d more problem(s)"):format(more) } end
   if #problems > 0 then return problems end
   return nil
 end

@@ -251,7 +251,11 @@ describe("compshare runtime binary", function()
     local srv
     local env
     lazy_setup(function()
-      srv = nginx.start_verify { keys = { my_public_key = "my_private_key" } }
+      srv = nginx.start_verify { keys = { my_public_key = "my_private_key" }, server = [[
+        location = /busy { return 503 "busy"; }
+        location = /garbage { default_type application/json; return 200 "{not json"; }
+        location = /slow { content_by_lua_block { ngx.sleep(3) ngx.say("{}") } }
+      ]] }
       env = { UCLOUD_PUBLIC_KEY = "my_public_key", UCLOUD_PRIVATE_KEY = "my_private_key",
               UCLOUD_API_BASE_URL = srv.url, UCLOUD_REGION = "cn-wlcb", UCLOUD_ZONE = "cn-wlcb-01" }
     end)
@@ -327,6 +331,27 @@ describe("compshare runtime binary", function()
       assert.equal(2, code)
       assert.matches('profile "nosuch"', err)
       assert.equal(1, #srv.calls())
+    end)
+
+    it("an HTTP error, a timeout and an undecodable answer exit 4", function()
+      local function at(path, extra)
+        local e = {}
+        for k, v in pairs(env) do e[k] = v end
+        for k, v in pairs(extra or {}) do e[k] = v end
+        e.UCLOUD_API_BASE_URL = srv.url .. path
+        return e
+      end
+      local code, out, err = compshare({ "call", "DescribeCompShareImages", "Limit=5" }, at("busy"))
+      local _
+      assert.equal(4, code)
+      assert.equal("", out)
+      assert.matches("http error 503", err)
+      code, _, err = compshare({ "call", "DescribeCompShareImages", "Limit=5" }, at("garbage"))
+      assert.equal(4, code)
+      assert.matches("decode error", err)
+      code, _, err = compshare({ "call", "DescribeCompShareImages", "Limit=5" }, at("slow", { UCLOUD_TIMEOUT_SECOND = "1" }))
+      assert.equal(4, code)
+      assert.matches("timeout error", err)
     end)
 
     it("a refused connection exits 4", function()

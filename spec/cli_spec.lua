@@ -342,14 +342,15 @@ describe("compshare runtime binary", function()
         return e
       end
       local code, out, err = compshare({ "call", "DescribeCompShareImages", "Limit=5" }, at("busy"))
-      local _
       assert.equal(4, code)
       assert.equal("", out)
       assert.matches("http error 503", err)
-      code, _, err = compshare({ "call", "DescribeCompShareImages", "Limit=5" }, at("garbage"))
+      code, out, err = compshare({ "call", "DescribeCompShareImages", "Limit=5" }, at("garbage"))
+      assert.equal("", out)
       assert.equal(4, code)
       assert.matches("decode error", err)
-      code, _, err = compshare({ "call", "DescribeCompShareImages", "Limit=5" }, at("slow", { UCLOUD_TIMEOUT_SECOND = "1" }))
+      code, out, err = compshare({ "call", "DescribeCompShareImages", "Limit=5" }, at("slow", { UCLOUD_TIMEOUT_SECOND = "1" }))
+      assert.equal("", out)
       assert.equal(4, code)
       assert.matches("timeout error", err)
     end)

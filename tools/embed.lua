@@ -61,6 +61,9 @@ out[#out + 1] = table.concat(entries, "\n")
 out[#out + 1] = "  { 0, 0, 0, 0 },"
 out[#out + 1] = "};"
 
-local f = assert(io.open(out_path, "wb"))
+-- Written aside and renamed, so a build running at the same time never sees half a file.
+local tmp = out_path .. ".tmp" .. tostring(os.time()) .. tostring(math.random(1e6))
+local f = assert(io.open(tmp, "wb"))
 f:write(table.concat(out, "\n"), "\n")
 f:close()
+assert(os.rename(tmp, out_path))

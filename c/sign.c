@@ -68,19 +68,27 @@ void cs_sign_flat(lua_State *L, cs_flat *f, const char *key, size_t keylen,
     }
 }
 
-/* core.sign(params, private_key) -> hex */
-int cs_lua_sign(lua_State *L)
+/* Check (params, private_key), flatten params and sign them. */
+static cs_flat *sign_args(lua_State *L, char hex[CS_SIG_HEX + 1], size_t *body, size_t *bodylen)
 {
     size_t keylen;
     const char *key;
-    char hex[CS_SIG_HEX + 1];
     cs_flat *f;
 
     luaL_checktype(L, 1, LUA_TTABLE);
     key = luaL_checklstring(L, 2, &keylen);
     f = cs_flat_push(L);
     cs_flatten(L, 1, f);
-    cs_sign_flat(L, f, key, keylen, hex, NULL, NULL);
+    cs_sign_flat(L, f, key, keylen, hex, body, bodylen);
+    return f;
+}
+
+/* core.sign(params, private_key) -> hex */
+int cs_lua_sign(lua_State *L)
+{
+    char hex[CS_SIG_HEX + 1];
+
+    sign_args(L, hex, NULL, NULL);
     lua_pushlstring(L, hex, CS_SIG_HEX);
     return 1;
 }
@@ -88,18 +96,14 @@ int cs_lua_sign(lua_State *L)
 /* core.encode(params, private_key) -> body (with Signature), signature */
 int cs_lua_encode(lua_State *L)
 {
-    size_t keylen, body, bodylen;
-    const char *key;
+    size_t body, bodylen;
     char hex[CS_SIG_HEX + 1];
-    cs_flat *f;
+    cs_flat *f = sign_args(L, hex, &body, &bodylen);
+    const char *sep = f->npairs ? "&Signature=" : "Signature=";
+    size_t seplen = strlen(sep);
 
-    luaL_checktype(L, 1, LUA_TTABLE);
-    key = luaL_checklstring(L, 2, &keylen);
-    f = cs_flat_push(L);
-    cs_flatten(L, 1, f);
-    cs_sign_flat(L, f, key, keylen, hex, &body, &bodylen);
-    memcpy(f->arena + body + bodylen, f->npairs ? "&Signature=" : "Signature=", f->npairs ? 11 : 10);
-    bodylen += f->npairs ? 11 : 10;
+    memcpy(f->arena + body + bodylen, sep, seplen);
+    bodylen += seplen;
     memcpy(f->arena + body + bodylen, hex, CS_SIG_HEX);
     bodylen += CS_SIG_HEX;
     lua_pushlstring(L, f->arena + body, bodylen);

@@ -21,14 +21,7 @@ local function client_with(answers, opts)
   return compshare.new(o), t
 end
 
-local function instance(over)
-  local p = {
-    GpuType = "4090", GPU = 1, CPU = 16, Memory = 65536, CompShareImageId = "compshareImage-1",
-    Disks = { { IsBoot = true, Size = 200, Type = "CLOUD_SSD" } },
-  }
-  for k, v in pairs(over or {}) do p[k] = v end
-  return p
-end
+local instance = require("support.fixtures").instance
 
 describe("client:<Action>", function()
   it("exists for each of the actions of compshare.json and sends that action", function()

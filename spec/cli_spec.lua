@@ -2,21 +2,11 @@
 -- compshare.cli (argument parsing, Key=Value params, exit codes, progress printer).
 local BIN = "build/bin/compshare"
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
-local function sh_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local sh = require "support.sh"
+local exists, sh_quote = sh.exists, sh.quote
 
 local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
+  local s = sh.read(path)
   os.remove(path)
   return s
 end

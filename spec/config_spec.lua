@@ -5,18 +5,7 @@ local config = require "compshare.config"
 local Client = require "compshare.client"
 local stub = require "compshare.stub"
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local sh, write = require("support.sh").capture, require("support.sh").write
 
 local CONFIG = [[
 [

@@ -4,14 +4,7 @@ local validate = require "compshare.validate"
 
 local DEFAULTS = { Region = "cn-wlcb", Zone = "cn-wlcb-01" }
 
-local function instance(over)
-  local p = {
-    GpuType = "4090", GPU = 1, CPU = 16, Memory = 65536, CompShareImageId = "compshareImage-1",
-    Disks = { { IsBoot = true, Size = 200, Type = "CLOUD_SSD" } },
-  }
-  for k, v in pairs(over or {}) do p[k] = v end
-  return p
-end
+local instance = require("support.fixtures").instance
 
 local function check(action, params, defaults)
   return validate.check(action, params, defaults or DEFAULTS)

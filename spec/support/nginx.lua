@@ -30,36 +30,8 @@ local nginx = {}
 local NGINX_BIN = "/usr/sbin/nginx"
 local MODULES = "/usr/lib/nginx/modules/"
 
-local function sh_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function command_output(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
-
--- os.execute is true/nil on 5.4 and a status number on LuaJIT.
-local function run(cmd)
-  local a = os.execute(cmd)
-  return a == true or a == 0
-end
+local sh = require "support.sh"
+local sh_quote, read_file, write_file, command_output, run = sh.quote, sh.read, sh.write, sh.capture, sh.run
 
 -- The repository root: two levels above this file.
 local function repo_root()

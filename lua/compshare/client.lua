@@ -24,12 +24,16 @@ local function now_ms()
   return math.floor(util.now() * 1000)
 end
 
+local spec_actions  -- the generated spec's actions, looked up once (false: no spec)
+
 --- Is `action` safe to send twice? From the generated spec when present.
 local function idempotent(action)
-  local ok, spec = pcall(require, "compshare.spec")
-  if ok and spec.actions and spec.actions[action] then
-    return spec.actions[action].retry_safe ~= false
+  if spec_actions == nil then
+    local ok, spec = pcall(require, "compshare.spec")
+    spec_actions = ok and type(spec) == "table" and spec.actions or false
   end
+  local a = spec_actions and spec_actions[action]
+  if a then return a.retry_safe ~= false end
   return not (action:find("^Create") or action:find("^Copy") or action:find("^Publish"))
 end
 
@@ -81,12 +85,11 @@ function Client:prepare(action, params)
   if params ~= nil and type(params) ~= "table" then
     return nil, errors.validation(action, { { path = "", message = "params must be a table, got " .. type(params) } })
   end
-  local p = {}
+  -- The client's defaults first (a constructor sizes the table once), the call's params over them.
+  local p = { Action = action, Region = self.region, Zone = self.zone, ProjectId = self.project_id,
+              PublicKey = self.public_key }
   for k, v in pairs(params or {}) do p[k] = v end
   p.Action = action
-  if p.Region == nil then p.Region = self.region end
-  if p.Zone == nil then p.Zone = self.zone end
-  if p.ProjectId == nil then p.ProjectId = self.project_id end
   local secret = secrets[self]
   local missing = config.missing_credentials(self.public_key, secret)
   if missing then

@@ -55,7 +55,7 @@ function Client.new(opts, version)
     timeout = opts.timeout or 30,
     max_retries = check_retries(opts.max_retries) or 0,
     user_agent = opts.user_agent or user_agent(version),
-    logger = opts.logger,
+    logger = opts.logger or false,  -- false, not nil: a nil field is looked up through api.lua's metatable
     sleep = opts.sleep or util.sleep,
     random = opts.random or math.random,
   }, Client)
@@ -86,8 +86,9 @@ function Client:prepare(action, params)
     return nil, errors.validation(action, { { path = "", message = "params must be a table, got " .. type(params) } })
   end
   -- The client's defaults first (a constructor sizes the table once), the call's params over them.
-  local p = { Action = action, Region = self.region, Zone = self.zone, ProjectId = self.project_id,
-              PublicKey = self.public_key }
+  -- rawget: an unset default must not go through api.lua's method lookup on every call.
+  local p = { Action = action, Region = rawget(self, "region"), Zone = rawget(self, "zone"),
+              ProjectId = rawget(self, "project_id"), PublicKey = self.public_key }
   for k, v in pairs(params or {}) do p[k] = v end
   p.Action = action
   local secret = secrets[self]
@@ -177,8 +178,10 @@ end
 --- Send a prepared request with the retry policy (see compshare.retry).
 -- Returns response or nil, err. A failure of an action that is not safe to
 -- repeat, which may have reached the server, comes back with maybe_applied.
+local NO_OPTS = {}
+
 function Client:send(req, call_opts)
-  call_opts = call_opts or {}
+  call_opts = call_opts or NO_OPTS
   local action = req.action
   local max = check_retries(call_opts.max_retries) or self.max_retries
   local safe = idempotent(action)

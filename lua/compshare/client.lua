@@ -175,11 +175,11 @@ function Client:log_response(action, res, terr, elapsed)
   if self.logger then self.logger(log.response(action, res, terr, elapsed, secrets[self])) end
 end
 
+local NO_OPTS = {}  -- read-only stand-in for absent call options
+
 --- Send a prepared request with the retry policy (see compshare.retry).
 -- Returns response or nil, err. A failure of an action that is not safe to
 -- repeat, which may have reached the server, comes back with maybe_applied.
-local NO_OPTS = {}
-
 function Client:send(req, call_opts)
   call_opts = call_opts or NO_OPTS
   local action = req.action

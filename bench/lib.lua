@@ -30,18 +30,32 @@ function lib.time(fn, repeats)
   return lib.median(runs)
 end
 
---- Operations per second of fn(): rounds of n calls, n grown until a round
--- lasts `seconds`; the median of `repeats` such rounds.
-function lib.rate(fn, seconds, repeats)
+-- Calls of fn() that take about `seconds`.
+local function calibrate(fn, seconds)
   local n = 1
   while true do
     local t0 = lib.clock()
     for _ = 1, n do fn() end
-    if lib.clock() - t0 >= seconds / 4 then break end
+    if lib.clock() - t0 >= seconds / 4 then return n * 4 end
     n = n * 2
   end
-  n = n * 4
-  return n / lib.time(function() for _ = 1, n do fn() end end, repeats)
+end
+
+--- Operations per second of each function in `fns`: rounds of about `seconds`
+-- each, the functions' rounds interleaved (so drift on a shared machine hits
+-- them alike), the median of `repeats` rounds. Returns the rates in order.
+function lib.rates(fns, seconds, repeats)
+  local ns, runs = {}, {}
+  for i, fn in ipairs(fns) do ns[i], runs[i] = calibrate(fn, seconds), {} end
+  for r = 1, repeats do
+    for i, fn in ipairs(fns) do
+      local n = ns[i]
+      runs[i][r] = n / lib.time(function() for _ = 1, n do fn() end end)
+    end
+  end
+  local out = {}
+  for i = 1, #fns do out[i] = lib.median(runs[i]) end
+  return out
 end
 
 --- A field of /proc/self/status in kB (e.g. "VmHWM", "VmRSS").

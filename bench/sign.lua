@@ -23,35 +23,37 @@ return function(ctx)
     assert(core.sign(v.params, key) == v.signature, "core.sign disagrees with FACTS.md " .. name)
     assert(ref.sign(v.params, key) == v.signature, "ref_sign disagrees with FACTS.md " .. name)
   end
-  local secs, reps = ctx.seconds, ctx.repeats
-  local rows = {}
-  local c_rate = lib.rate(function() core.sign(v2, key) end, secs, reps)
-  local lua_rate = lib.rate(function() ref.sign(v2, key) end, secs, reps)
-  rows[#rows + 1] = { what = "core.sign, FACTS V2 (signatures/s)", value = c_rate,
-                      base_what = "bench/ref_sign.lua (plain Lua)", base = lua_rate,
-                      ratio = c_rate / lua_rate, ratio_means = "x faster" }
-
-  local encode_rate = lib.rate(function() core.encode(v2, key) end, secs, reps)
   local client = lib.client { transport = instant_transport }
   local params = call_params()
-  local prepare_rate = lib.rate(function() client:prepare("CreateCompShareInstance", params) end, secs, reps)
-  rows[#rows + 1] = { what = "client:prepare V2 (calls/s)", value = prepare_rate,
-                      base_what = "core.encode alone", base = encode_rate,
-                      ratio = encode_rate / prepare_rate, ratio_means = "x the cost" }
-  local call_rate = lib.rate(function() assert(client:call("CreateCompShareInstance", params)) end, secs, reps)
-  rows[#rows + 1] = { what = "client:call V2, no network (calls/s)", value = call_rate,
-                      base_what = "core.encode alone", base = encode_rate,
-                      ratio = encode_rate / call_rate, ratio_means = "x the cost" }
-  if client.CreateCompShareInstance then
-    local typed_rate = lib.rate(function() assert(client:CreateCompShareInstance(params)) end, secs, reps)
+  local fns = {
+    function() core.sign(v2, key) end,
+    function() ref.sign(v2, key) end,
+    function() core.encode(v2, key) end,
+    function() client:prepare("CreateCompShareInstance", params) end,
+    function() assert(client:call("CreateCompShareInstance", params)) end,
+  }
+  local typed = client.CreateCompShareInstance ~= nil
+  if typed then fns[6] = function() assert(client:CreateCompShareInstance(params)) end end
+  local r = lib.rates(fns, ctx.seconds, ctx.repeats)
+  local c_rate, lua_rate, encode_rate, prepare_rate, call_rate, typed_rate = r[1], r[2], r[3], r[4], r[5], r[6]
+
+  local rows = {
+    { what = "core.sign, FACTS V2 (signatures/s)", value = c_rate,
+      base_what = "bench/ref_sign.lua (plain Lua)", base = lua_rate, ratio = c_rate / lua_rate, ratio_means = "x faster" },
+    { what = "client:prepare V2 (calls/s)", value = prepare_rate,
+      base_what = "core.encode alone", base = encode_rate, ratio = encode_rate / prepare_rate, ratio_means = "x the cost" },
+    { what = "client:call V2, no network (calls/s)", value = call_rate,
+      base_what = "core.encode alone", base = encode_rate, ratio = encode_rate / call_rate, ratio_means = "x the cost" },
+  }
+  if typed then
     rows[#rows + 1] = { what = "typed CreateCompShareInstance, no network (calls/s)", value = typed_rate,
                         base_what = "client:call (not validated)", base = call_rate,
                         ratio = call_rate / typed_rate, ratio_means = "x the cost" }
-    rows[#rows + 1] = { what = "validate+encode+sign per typed call (us)", value = 1e6 / typed_rate,
+    rows[#rows + 1] = { what = "validate+encode+sign+interpret per typed call (us)", value = 1e6 / typed_rate,
                         base_what = "core.sign (us)", base = 1e6 / c_rate,
                         ratio = c_rate / typed_rate, ratio_means = "x the cost" }
   else
-    rows[#rows + 1] = { what = "typed CreateCompShareInstance", skipped = "no typed wrappers yet (compshare.api)" }
+    rows[#rows + 1] = { what = "typed CreateCompShareInstance", skipped = "no typed wrappers (compshare.api)" }
   end
   return rows
 end

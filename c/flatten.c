@@ -100,15 +100,19 @@ static size_t format_number(lua_State *L, int idx, char *out, size_t outsz)
     return (size_t)snprintf(out, outsz, "%.*f", decimals, v);
 }
 
-/* Is the table at idx a sequence 1..n with no other keys? Empty counts as one. */
+/* Is the table at idx a sequence 1..n with no other keys? Empty counts as one.
+ * Every key must be an integer in 1..#t: with holes, #t is any border, and
+ * counting keys alone would take {1, 2, [4] = x, [3.5] = y} for 1..4. */
 static int is_array(lua_State *L, int idx, size_t *n)
 {
     size_t len = cs_rawlen(L, idx), count = 0;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
+        lua_Number k;
         lua_pop(L, 1);
         count++;
-        if (lua_type(L, -1) != LUA_TNUMBER) {
+        k = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
+        if (!(k >= 1 && k <= (lua_Number)len && k == floor(k))) {
             lua_pop(L, 1);
             return 0;
         }

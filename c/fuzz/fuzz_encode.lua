@@ -19,6 +19,8 @@ return function(sha1hex, key, params)
   if not okf then
     for _, msg in ipairs { flat, body, sig2 } do
       check(type(msg) == "string" and msg:find("compshare: ", 1, true), "unexpected error: %s", tostring(msg))
+      -- built tables hold no nil: only a sparse table misread as an array said so
+      check(not msg:find("is a nil", 1, true), "misleading error: %s", msg)
     end
     return
   end

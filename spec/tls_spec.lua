@@ -149,6 +149,21 @@ describe("TLS", function()
     t.close()
   end)
 
+  it("warns on stderr about insecure = true when there is no logger", function()
+    local real, written = io.stderr, {}
+    local function capture(_, ...) for _, s in ipairs { ... } do written[#written + 1] = s end end
+    io.stderr = { write = capture } -- luacheck: ignore 122
+    local ok, res = pcall(function()
+      local c = compshare.new { public_key = "tls-public", private_key = "tls-private-key-never-shown",
+        region = "cn-wlcb", timeout = 5, base_url = good_url, insecure = true }
+      return call(c)
+    end)
+    io.stderr = real -- luacheck: ignore 122
+    assert(ok, res)
+    assert.are.equal(0, res.RetCode)
+    assert.matches("WARNING: TLS verification is off", table.concat(written))
+  end)
+
   it("connects with insecure = true and logs a warning", function()
     for _, url in ipairs { good_url, other_url } do
       local c, lines = client { base_url = url, insecure = true }

@@ -11,8 +11,9 @@ end
 --- new(opts) -> transport. opts.insecure, opts.cainfo, opts.logger.
 function curl.new(opts)
   opts = opts or {}
-  if opts.insecure and opts.logger then
-    opts.logger("WARNING: TLS verification is off (insecure = true)")
+  if opts.insecure then -- never silent: stderr when there is no logger
+    local warn = opts.logger or function(line) io.stderr:write("compshare: ", line, "\n") end
+    warn("WARNING: TLS verification is off (insecure = true)")
   end
   local session = core.session { verify = not opts.insecure, cainfo = opts.cainfo }
   local t = {}

@@ -123,15 +123,16 @@ end
 --- Map a transport answer (or failure) to response, or nil, err.
 function Client.interpret(action, res, terr)
   if not res then
-    local kind, msg, sent = "transport", tostring(terr), true
+    local kind, msg, sent, reason = "transport", tostring(terr), true, nil
     if type(terr) == "table" then
       kind = terr.kind == "timeout" and "timeout" or "transport"
       msg = terr.message or msg
+      reason = terr.reason -- the transport's finer kind: "tls", "connect", "reset", ...
       if terr.sent ~= nil then sent = terr.sent end
     elseif msg:find("timeout") or msg:find("timed out") then
       kind = "timeout"
     end
-    return nil, errors.new { kind = kind, action = action, message = msg,
+    return nil, errors.new { kind = kind, reason = reason, action = action, message = msg,
       sent = sent, maybe_applied = sent }
   end
   local request_id = header(res, "X-UCLOUD-REQUEST-UUID")

@@ -114,10 +114,11 @@ function Client:prepare(action, params)
   }
 end
 
+-- name in lower case, as transports give header names.
 local function header(res, name)
   local h = res.headers
   if not h then return nil end
-  return h[name] or h[name:lower()] or h[name:upper()]
+  return h[name] or h[name:upper()]
 end
 
 --- Map a transport answer (or failure) to response, or nil, err.
@@ -135,13 +136,13 @@ function Client.interpret(action, res, terr)
     return nil, errors.new { kind = kind, reason = reason, action = action, message = msg,
       sent = sent, maybe_applied = sent }
   end
-  local request_id = header(res, "X-UCLOUD-REQUEST-UUID")
+  local request_id = header(res, "x-ucloud-request-uuid")
   local status = tonumber(res.status) or 0
   if status >= 400 then
     return nil, errors.new { kind = "http", code = status, action = action, request_id = request_id,
       message = "HTTP " .. status .. (res.body and #res.body > 0 and (": " .. res.body:sub(1, 200):gsub("%s+", " ")) or ""),
       retryable = retry.status_retryable(status), maybe_applied = status >= 500,
-      retry_after = retry.parse_retry_after(header(res, "Retry-After"), util.now()) }
+      retry_after = retry.parse_retry_after(header(res, "retry-after"), util.now()) }
   end
   local body = res.body
   if body == nil or body == "" then
@@ -190,10 +191,10 @@ function Client:send(req, call_opts)
   req.timeout = call_opts.timeout or self.timeout
   local attempt = 1
   while true do
-    self:log_request(req, attempt)
-    local started = util.monotonic()
+    if logger then self:log_request(req, attempt) end
+    local started = logger and util.monotonic()
     local res, terr = self.transport(req)
-    self:log_response(action, res, terr, util.monotonic() - started)
+    if logger then self:log_response(action, res, terr, util.monotonic() - started) end
     local data, err = Client.interpret(action, res, terr)
     if data then return data end
     log.scrub_table(err, secret)

@@ -1,15 +1,24 @@
 --- The benchmark runner: `make bench` (full sizes) and `make bench-smoke` (tiny sizes).
 --   lua5.4 bench/run.lua [--smoke] [section ...]     sections: sign sequential concurrency memory workflow
 -- Prints one table; every figure is a ratio against a baseline measured in the
--- same run. Exits non-zero when a section fails to run (not when a target is
--- missed: the machine is shared and noisy, the table says MISS).
+-- same run. Each section runs in a fresh process of the same interpreter
+-- (`--section NAME`, which prints its rows as JSON), so one section's heap
+-- never slows the next. Exits non-zero when a section fails to run (not when a
+-- target is missed: the machine is shared and noisy, the table says MISS).
+local json = require "cjson"
+local lib = require "lib"
+
 local SECTIONS = { "sign", "sequential", "concurrency", "memory", "workflow" }
 
 local function parse(argv)
   local ctx = { smoke = false, only = {} }
-  for _, a in ipairs(argv) do
+  local i = 1
+  while argv[i] do
+    local a = argv[i]
     if a == "--smoke" then ctx.smoke = true
+    elseif a == "--section" then ctx.section, i = argv[i + 1], i + 1
     else ctx.only[#ctx.only + 1] = a end
+    i = i + 1
   end
   if #ctx.only == 0 then ctx.only = SECTIONS end
   -- Sizes: the issue's in a full run, tiny ones that still exercise every path in a smoke run.
@@ -57,26 +66,44 @@ local function print_table(all)
   end
 end
 
-local ctx = parse(arg)
-local all, failed = {}, false
-for i, name in ipairs(SECTIONS) do
-  local wanted = false
-  for _, o in ipairs(ctx.only) do wanted = wanted or o == name end
-  if wanted then
-    local ok, rows = xpcall(function() return require(name)(ctx) end, debug.traceback)
-    if not ok then
-      failed = true
-      io.stderr:write(("bench: section %s failed: %s\n"):format(name, tostring(rows)))
-      rows = { { what = name, skipped = "FAILED (see stderr)" } }
-    end
-    for _, r in ipairs(rows) do
-      r.section = tostring(i)
-      all[#all + 1] = r
+-- Child: run one section here and print its rows.
+local function run_section(ctx)
+  local ok, rows = xpcall(function() return require(ctx.section)(ctx) end, debug.traceback)
+  lib.cleanup()
+  if not ok then
+    io.stderr:write(("bench: section %s failed: %s\n"):format(ctx.section, tostring(rows)))
+    os.exit(1)
+  end
+  io.write(json.encode(rows), "\n")
+  os.exit(0)
+end
+
+-- Parent: each wanted section in its own process, rows gathered into one table.
+local function run_all(ctx)
+  local all, failed = {}, false
+  for i, name in ipairs(SECTIONS) do
+    local wanted = false
+    for _, o in ipairs(ctx.only) do wanted = wanted or o == name end
+    if wanted then
+      local ok, out = pcall(lib.capture, ("%s bench/run.lua --section %s%s"):format(
+        lib.interpreter(), name, ctx.smoke and " --smoke" or ""))
+      local rows = ok and json.decode(out:match("[^\n]*$"))
+      if not rows then
+        failed = true
+        io.stderr:write(("bench: section %s failed\n%s\n"):format(name, tostring(out)))
+        rows = { { what = name, skipped = "FAILED (see stderr)" } }
+      end
+      for _, r in ipairs(rows) do
+        r.section = tostring(i)
+        all[#all + 1] = r
+      end
     end
   end
+  print(("compshare-lua benchmark (%s, %s, %s)"):format(ctx.smoke and "smoke sizes" or "full sizes",
+    (jit and jit.version) or _VERSION, os.date("!%Y-%m-%d %H:%M UTC")))
+  print_table(all)
+  os.exit(failed and 1 or 0)
 end
-require("lib").cleanup()
-print(("compshare-lua benchmark (%s, %s, %s)"):format(ctx.smoke and "smoke sizes" or "full sizes",
-  (jit and jit.version) or _VERSION, os.date("!%Y-%m-%d %H:%M UTC")))
-print_table(all)
-os.exit(failed and 1 or 0)
+
+local ctx = parse(arg)
+if ctx.section then run_section(ctx) else run_all(ctx) end

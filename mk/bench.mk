@@ -8,6 +8,7 @@ BENCH_54   := LUA_PATH='$(BENCH_PATH)' LUA_CPATH='build/5.4/?.so;;' $(LUA54) ben
 BENCH_JIT  := LUA_PATH='$(BENCH_PATH)' LUA_CPATH='build/jit/?.so;;' $(LUAJIT) bench/run.lua
 
 TEST_TARGETS += bench-smoke
+DEBIAN_PKGS  += lua-socket curl nginx libnginx-mod-http-lua   # the bench's nginx harness and curl floor
 
 .PHONY: bench bench-smoke
 

@@ -212,3 +212,65 @@ describe("client:batch", function()
     end
   end)
 end)
+
+describe("client:batch over HTTP (libcurl multi) to nginx", function()
+  local nginx = require "support.nginx"
+  local srv
+
+  setup(function()
+    -- Each call holds 50 ms; the handler records how many calls were in flight at once.
+    srv = nginx.start {
+      http = "lua_shared_dict flight 1m;",
+      server = [[
+        location = / {
+          content_by_lua_block {
+            local flight = ngx.shared.flight
+            local now = flight:incr("now", 1, 0)
+            if now > (flight:get("max") or 0) then flight:set("max", now) end
+            ngx.req.read_body()
+            local offset = ngx.req.get_post_args().Offset
+            ngx.sleep(0.05)
+            flight:incr("now", -1)
+            if offset == "7" then
+              ngx.print('{"RetCode":8000,"Message":"no such page"}')
+            else
+              ngx.print('{"RetCode":0,"Action":"DescribeCompShareImagesResponse","Offset":' .. offset .. '}')
+            end
+          }
+        }
+        location = /max {
+          content_by_lua_block { ngx.print(ngx.shared.flight:get("max") or 0) ngx.shared.flight:set("max", 0) }
+        }]],
+    }
+  end)
+
+  teardown(function() if srv then srv.stop() end end)
+
+  local function max_in_flight()
+    local socket = require "socket"
+    local c = assert(socket.connect("127.0.0.1", srv.port))
+    c:send("GET /max HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+    local raw = c:receive("*a")
+    c:close()
+    return tonumber(raw:match("\r\n\r\n(%d+)$"))
+  end
+
+  it("keeps the order, puts each error in its place, and has at most K calls in flight", function()
+    local c = compshare.new { public_key = "my_public_key", private_key = PRIVATE, region = "cn-wlcb",
+                              base_url = srv.url }
+    local calls = {}
+    for i = 1, 12 do calls[i] = { "DescribeCompShareImages", { Offset = i - 1 } } end
+    local results = c:batch(calls, { concurrency = 4 })
+    assert.equal(12, #results)
+    for i, r in ipairs(results) do
+      if i == 8 then
+        assert.same({ false, "api", 8000 }, { r.ok, r.error.kind, r.error.code })
+      else
+        assert.is_true(r.ok)
+        assert.equal(i - 1, r.response.Offset)
+      end
+    end
+    local max = max_in_flight()
+    assert.is_true(max >= 2 and max <= 4, "calls in flight at once: " .. tostring(max))
+  end)
+end)

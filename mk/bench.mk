@@ -1,5 +1,5 @@
 # bench.mk - the benchmark suite (issue 7); see BENCHMARKS.md.
-#   make bench         full sizes: every section on Lua 5.4, the signing section also on LuaJIT
+#   make bench         full sizes: every section on Lua 5.4; signing and sequential calls also on LuaJIT
 #   make bench-smoke   tiny sizes, a few seconds: proves every section still runs; part of make test
 # Sections that need a piece not built yet say "skipped" in the table.
 
@@ -15,10 +15,10 @@ DEBIAN_PKGS  += lua-socket curl nginx libnginx-mod-http-lua   # the bench's ngin
 bench: build
 	@$(BENCH_54)
 	@echo
-	@$(BENCH_JIT) sign
+	@$(BENCH_JIT) sign sequential
 	@if [ -f bench/prepare.lua ]; then echo; echo "bench/prepare.lua (validated call preparation):"; \
 	  LUA_PATH='$(BENCH_PATH)' LUA_CPATH='build/5.4/?.so;;' $(LUA54) bench/prepare.lua; fi
 
 bench-smoke: build
 	@$(BENCH_54) --smoke
-	@$(BENCH_JIT) --smoke sign
+	@$(BENCH_JIT) --smoke sign sequential

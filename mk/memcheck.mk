@@ -1,14 +1,14 @@
 # memcheck.mk - fuzzing (libFuzzer), the ASan+UBSan spec run, valgrind memcheck.
 #   make fuzz         each fuzz target for FUZZ_SECONDS (default 300) s
-#   make fuzz-smoke   each fuzz target for FUZZ_SMOKE_SECONDS (default 12) s; part of make test
+#   make fuzz-smoke   each fuzz target for FUZZ_SMOKE_SECONDS (default 8) s; part of make test
 #   make sanitize     the whole spec suite (Lua 5.4) against an ASan+UBSan build of compshare.core
 #   make valgrind     valgrind memcheck of the specs that drive the C module (VALGRIND_SPECS)
 # Fuzz corpora grow in build/fuzz/corpus/fuzz_<name>; c/fuzz/corpus/<name> holds the small seeds.
 
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 300
-FUZZ_SMOKE_SECONDS ?= 12
-FUZZ_TARGETS       := fuzz_encode fuzz_response
+FUZZ_SMOKE_SECONDS ?= 8
+FUZZ_TARGETS       := fuzz_encode fuzz_form fuzz_response
 FUZZ_BINS          := $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 # The core as the Makefile builds it, with the libcurl session swapped for a stub (no I/O here).
 FUZZ_CURL_SRC      := c/session.c c/batch.c c/xfer.c

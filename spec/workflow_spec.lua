@@ -1,4 +1,5 @@
 local compshare = require "compshare"
+local core = require "compshare.core"
 local sandbox = require "compshare.sandbox"
 local stub = require "compshare.stub"
 local workflow = require "compshare.workflow"
@@ -88,14 +89,16 @@ describe("compshare.workflow", function()
       assert.is_true(sb.clock() - 1767225600 >= DURATIONS.instance_boot)
     end)
 
-    it("polls with growing delays up to max_interval", function()
+    it("sleeps growth x the time waited, between interval and max_interval", function()
       local answers = {}
       for i = 1, 8 do answers[i] = described("u1", "Initializing") end
       answers[9] = described("u1", "Running")
       local c, t, opts, sleeps = stubbed(answers)
-      local inst = assert(workflow.wait_instance(c, "u1", "Running", with(opts, { interval = 2, max_interval = 10 })))
+      local inst = assert(workflow.wait_instance(c, "u1", "Running",
+        with(opts, { interval = 2, max_interval = 10, growth = 0.5 })))
       assert.equal("Running", inst.State)
-      assert.same({ 2, 3, 4.5, 6.75, 10, 10, 10, 10 }, sleeps)
+      -- waited 0, 2, 4 s: interval; 6, 9, 13.5 s: half of it; 20.25 s and on: max_interval
+      assert.same({ 2, 2, 2, 3, 4.5, 6.75, 10, 10 }, sleeps)
       assert.equal(0, t:remaining())
       assert.same({ "u1" }, { t.requests[1].params["UHostIds.0"] })
     end)
@@ -218,9 +221,109 @@ describe("compshare.workflow", function()
     end)
 
     it("fails on a status that is neither Making nor a target", function()
-      local c, _, opts = stubbed { { ImageSet = { { CompShareImageId = "i1", Status = "Offline" } }, TotalCount = 1 } }
+      local c, t, opts = stubbed { { Process = 100 },
+        { ImageSet = { { CompShareImageId = "i1", Status = "Offline" } }, TotalCount = 1 } }
       local _, err = workflow.wait_image(c, "i1", opts)
       assert.matches("is Offline; expected Available", err.message)
+      assert.equal(0, t:remaining())
+    end)
+  end)
+
+  describe("how often the waits poll", function()
+    --- A client on a fake image service and fake time: progress(t) gives the
+    -- GetCompShareImageCreateProgress answer, status(t) the image's Status.
+    local function image_service(progress, status)
+      local now, calls, sleeps = 0, {}, {}
+      local function send(req)
+        local action = core.form_decode(req.body).Action
+        calls[#calls + 1] = action
+        if action == "GetCompShareImageCreateProgress" then return stub.answer(progress(now), req) end
+        return stub.answer({ ImageSet = { { CompShareImageId = "i1", Status = status(now) } }, TotalCount = 1 }, req)
+      end
+      local c = compshare.new { transport = send, public_key = "pk", private_key = "sk", region = "r", zone = "z" }
+      local opts = { now = function() return now end,
+                     sleep = function(s) sleeps[#sleeps + 1] = s; now = now + s end }
+      return c, opts, calls, sleeps
+    end
+
+    local function linear(total)
+      return function(t) return { Process = math.min(100, t / total * 100) } end,
+             function(t) return t >= total and "Available" or "Making" end
+    end
+
+    local P, D = "GetCompShareImageCreateProgress", "DescribeCompShareCustomImages"
+
+    it("polls only the progress of a Making image, sleeping until the finish its rate predicts", function()
+      local c, opts, calls, sleeps = image_service(linear(400))
+      local image = assert(workflow.wait_image(c, "i1", opts))
+      assert.equal("Available", image.Status)
+      -- 0.5 % after 2 s predicts 398 s more, but the look-ahead is at most 2 x the time waited
+      assert.same({ 2, 4, 12, 36, 108, 238 }, sleeps)
+      assert.same({ P, P, P, P, P, P, P, D }, calls)
+    end)
+
+    it("keeps every sleep within interval and max_interval", function()
+      local c, opts, calls, sleeps = image_service(linear(400))
+      assert(workflow.wait_image(c, "i1", with(opts, { max_interval = 50, interval = 3, lookahead = 1 })))
+      assert.same({ 3, 3, 6, 12, 24, 48, 50, 50, 50, 50, 50, 50, 4 }, sleeps)
+      assert.equal(#sleeps + 2, #calls)  -- a progress poll before each sleep and after the last, one status check
+      assert.equal(D, calls[#calls])
+    end)
+
+    it("confirms the status when the progress stalls, fails, goes back or says nothing is left", function()
+      local making = { ImageSet = { { CompShareImageId = "i1", Status = "Making" } }, TotalCount = 1 }
+      local c, t, opts = stubbed {
+        { Process = 10 }, { Process = 20 },
+        { Process = 20 }, making,                               -- stalled after rising
+        { RetCode = 8000, Message = "try later" }, making,      -- the progress call failed
+        { Process = 5 }, making,                                -- went back
+        { Process = 50, RemainingDuration = "0" },              -- not done, yet nothing left
+        { ImageSet = { { CompShareImageId = "i1", Status = "UnAvailable", FailedReason = "disk full" } } },
+      }
+      local _, err = workflow.wait_image(c, "i1", opts)
+      assert.equal("workflow", err.kind)
+      assert.matches("UnAvailable %(disk full%)", err.message)
+      assert.equal(0, t:remaining())
+    end)
+
+    it("checks the status of an image whose progress never moves on every second poll", function()
+      local c, t, opts = stubbed { { Process = 0 }, { Process = 0 }, { Process = 0 },
+        { ImageSet = { { CompShareImageId = "i1", Status = "UnAvailable" } } } }
+      local _, err = workflow.wait_image(c, "i1", opts)
+      assert.equal("UnAvailable", err.last_state)
+      assert.equal(0, t:remaining())
+    end)
+
+    -- calls and lateness bounds for the sandbox, whose Process is a whole number (1 % steps)
+    for _, case in ipairs { { make = 30, calls = 6 }, { make = 120, calls = 7 }, { make = 1800, calls = 24 },
+                            { make = 3000, calls = 31 } } do
+      it(("notices an image made in %ds within one percent step, in at most %d calls"):format(case.make, case.calls),
+        function()
+          local c, sb, opts = setup { durations = with(DURATIONS, { image_make = case.make }) }
+          local id = assert(c:call("CreateCompShareInstance", INSTANCE)).UHostIds[1]
+          sb:advance(DURATIONS.instance_boot)
+          local img = assert(c:call("CreateCompShareCustomImage", { UHostId = id, Name = "img" })).CompShareImageId
+          local start, before = sb.clock(), #sb.calls
+          assert(workflow.wait_image(c, img, opts))
+          local late = sb.clock() - start - case.make
+          assert.is_true(late >= 0 and late <= math.max(2, case.make / 100), "late by " .. late)
+          assert.is_true(#sb.calls - before <= case.calls, (#sb.calls - before) .. " calls")
+          assert.equal("DescribeCompShareCustomImages", sb.calls[#sb.calls].action)
+        end)
+    end
+
+    it("notices a Running instance at most growth x the wait late, in calls growing with the log of it", function()
+      for _, boot in ipairs { 10, 60, 300, 800 } do
+        local c, sb, opts = setup { durations = with(DURATIONS, { instance_boot = boot }) }
+        local id = assert(c:call("CreateCompShareInstance", INSTANCE)).UHostIds[1]
+        local start, before = sb.clock(), #sb.calls
+        assert(workflow.wait_instance(c, id, "Running", opts))
+        local late, calls = sb.clock() - start - boot, #sb.calls - before
+        assert.is_true(late <= math.max(2, 0.2 * boot), ("boot %d: late by %g"):format(boot, late))
+        -- 2 s polls for the first 10 s, then each sleep 1.2 x the last
+        local bound = 6 + math.ceil(math.log(boot / 10) / math.log(1.2))
+        assert.is_true(calls <= bound, ("boot %d: %d calls, bound %d"):format(boot, calls, bound))
+      end
     end)
   end)
 

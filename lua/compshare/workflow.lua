@@ -6,16 +6,26 @@
 -- Options shared by all of them (opts):
 --   sleep(s), now()        injectable; default compshare.util.sleep / .monotonic
 --   timeout                seconds for one wait (default 900 for instances, 3600 for images)
---   interval, max_interval first poll delay and its ceiling (2 s growing x1.5 up to 15 s)
+--   interval, max_interval the shortest and the longest sleep between two polls (2 s, 300 s)
+--   growth                 with nothing to predict from, sleep growth x the time waited so far (0.2)
+--   lookahead              a predicted finish is slept to, but at most lookahead x the time waited (2)
 --   on_progress(pct, info) called when the state or percentage changes; pct is nil for
 --                          instances; info = { what = "instance"|"image", id =, state =, elapsed = }
 --   zone                   Zone for every call (default: the client's)
+--
+-- How long to sleep: an instance gives no hint of when it will be ready, so the
+-- sleeps grow with the time waited (a change is noticed at most ~growth late,
+-- and the polls grow with the log of the duration). An image reports its
+-- progress: while it is Making only GetCompShareImageCreateProgress is polled,
+-- the rate of progress predicts the finish and the next poll is made then;
+-- DescribeCompShareCustomImages is asked once at 100 % (or when the progress
+-- stalls, fails or looks wrong) to confirm Available or UnAvailable.
 local errors = require "compshare.errors"
 
 local workflow = {}
 
 workflow.DEFAULTS = {
-  interval = 2, max_interval = 15, backoff = 1.5,
+  interval = 2, max_interval = 300, growth = 0.2, lookahead = 2,
   instance_timeout = 900, image_timeout = 3600,
   missing_polls = 2,     -- consecutive polls without the resource before it counts as gone
   poll_errors = 5,       -- consecutive retryable call failures tolerated while polling
@@ -80,17 +90,26 @@ local function check_id(id, what, fname)
   end
 end
 
+--- Seconds to sleep before the next poll, `elapsed` seconds into a wait.
+-- remaining: the predicted seconds to the change, or nil when there is no prediction.
+local function next_delay(opts, elapsed, remaining)
+  local delay = option(opts, "growth") * elapsed
+  if remaining then delay = math.min(remaining, option(opts, "lookahead") * elapsed) end
+  return math.max(option(opts, "interval"), math.min(delay, option(opts, "max_interval")))
+end
+
 --- The polling loop shared by the waiters.
--- look() -> { state =, item =, pct = } | nil (not found) | nil, err (call failed)
+-- look() -> { state =, item =, pct =, remaining = } | nil (not found) | nil, err (call failed)
+--   remaining: predicted seconds until the wait is over, when look can tell
 -- judge(seen) -> "done" | "fail" | "wait"
 local function poll(what, id, look, judge, opts, timeout)
   local sleep, now = clock(opts)
   local start = now()
-  local delay = option(opts, "interval")
   local missing, failures = 0, 0
   local last_state, last_pct, reported
   while true do
     local seen, err = look()
+    local remaining = seen and seen.remaining
     local elapsed = now() - start
     if err then
       failures = failures + 1
@@ -119,8 +138,7 @@ local function poll(what, id, look, judge, opts, timeout)
       return nil, wait_error(("timed out after %gs waiting for %s %s (last state: %s)"):format(
         timeout, what, id, tostring(last_state or "unknown")), { id = id, last_state = last_state, timeout = timeout })
     end
-    sleep(math.min(delay, timeout - elapsed))
-    delay = math.min(delay * option(opts, "backoff"), option(opts, "max_interval"))
+    sleep(math.min(next_delay(opts, elapsed, remaining), timeout - elapsed))
   end
 end
 
@@ -151,9 +169,44 @@ function workflow.wait_instance(client, uhost_id, target_state, opts)
   return poll("instance", uhost_id, look, judge, opts, option(opts, "timeout") or workflow.DEFAULTS.instance_timeout)
 end
 
+--- Reads an image's progress and predicts its finish from the rate of progress.
+-- progress_seen(pct, remaining_reported) -> { state = "Making", pct =, remaining = }, or nil when
+-- the answer calls for a look at the image's status (100 %, unusable, going back, stalled).
+local function progress_tracker(now)
+  -- first pct read and when, the last pct, whether it ever rose, polls in a row without a rise
+  local first, first_at, last, moved, stalls
+  local tracker = {}
+  function tracker.seen(pct, reported_remaining)
+    if not pct or pct < 0 or pct >= 100 or (last and pct < last)
+      or (reported_remaining == 0) then return nil end
+    local t = now()
+    if last == nil then first, first_at = pct, t end
+    if last == nil or pct > last then
+      last, stalls, moved = pct, 0, last ~= nil
+      -- the rate over all the time watched: coarse (whole-number) percentages blur it least
+      local rate = moved and (pct - first) / math.max(t - first_at, 1e-9)
+      return { state = "Making", pct = pct, remaining = rate and (100 - pct) / rate }
+    end
+    stalls = stalls + 1
+    -- A stall after progress was seen may mean the image stopped; before that, check every other poll.
+    if moved or stalls % 2 == 0 then return nil end
+    return { state = "Making", pct = pct }
+  end
+  --- The status said Making although the progress was odd: start measuring again from here.
+  function tracker.restart(pct)
+    last, stalls = pct or last, 0
+    first, first_at = last, now()
+    return last
+  end
+  return tracker
+end
+
 --- wait_image(client, image_id, opts) -> image | nil, err
 -- Waits until the custom image is Available (opts.target: a status or list),
 -- reporting GetCompShareImageCreateProgress's Process through on_progress.
+-- While the image is Making only the progress is polled, at the finish its rate
+-- predicts; DescribeCompShareCustomImages confirms the status at 100 % or when
+-- the progress fails, stalls or looks wrong.
 -- Fails at once when the image is UnAvailable (with its FailedReason), in any
 -- other status that is neither Making nor a target, or when it disappears.
 function workflow.wait_image(client, image_id, opts)
@@ -161,7 +214,9 @@ function workflow.wait_image(client, image_id, opts)
   check_id(image_id, "image_id", "wait_image")
   opts = opts or {}
   local targets = set_of(opts.target or "Available")
-  local function look()
+  local _, now = clock(opts)
+  local tracker = progress_tracker(now)
+  local function status(pct)
     local res, err = invoke(client, "DescribeCompShareCustomImages", { CompShareImageId = image_id }, opts)
     if not res then return nil, err end
     local image
@@ -169,12 +224,15 @@ function workflow.wait_image(client, image_id, opts)
       if img.CompShareImageId == image_id then image = img end
     end
     if not image then return nil end
-    if image.Status ~= "Making" then
-      return { state = image.Status, item = image, pct = targets[image.Status] and 100 or nil }
-    end
-    local prog, perr = invoke(client, "GetCompShareImageCreateProgress", { CompShareImageId = image_id }, opts)
-    if not prog then return nil, perr end
-    return { state = "Making", item = image, pct = tonumber(prog.Process) }
+    if image.Status == "Making" then return { state = "Making", item = image, pct = tracker.restart(pct) } end
+    return { state = image.Status, item = image, pct = targets[image.Status] and 100 or nil }
+  end
+  local function look()
+    local prog = invoke(client, "GetCompShareImageCreateProgress", { CompShareImageId = image_id }, opts)
+    local pct = prog and tonumber(prog.Process)
+    local seen = prog and tracker.seen(pct, tonumber(prog.RemainingDuration))
+    if seen then return seen end
+    return status(pct and pct >= 0 and pct <= 100 and pct or nil)
   end
   local function judge(seen)
     if targets[seen.state] then return "done" end

@@ -6,7 +6,7 @@
 -- Options shared by all of them (opts):
 --   sleep(s), now()        injectable; default compshare.util.sleep / .monotonic
 --   timeout                seconds for one wait (default 900 for instances, 3600 for images)
---   interval, max_interval the shortest and the longest sleep between two polls (2 s, 300 s)
+--   interval, max_interval the shortest and the longest sleep between two polls (2 s, 120 s)
 --   growth                 with nothing to predict from, sleep growth x the time waited so far (0.2)
 --   lookahead              a predicted finish is slept to, but at most lookahead x the time waited (2)
 --   on_progress(pct, info) called when the state or percentage changes; pct is nil for
@@ -25,7 +25,7 @@ local errors = require "compshare.errors"
 local workflow = {}
 
 workflow.DEFAULTS = {
-  interval = 2, max_interval = 300, growth = 0.2, lookahead = 2,
+  interval = 2, max_interval = 120, growth = 0.2, lookahead = 2,
   instance_timeout = 900, image_timeout = 3600,
   missing_polls = 2,     -- consecutive polls without the resource before it counts as gone
   poll_errors = 5,       -- consecutive retryable call failures tolerated while polling

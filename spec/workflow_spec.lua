@@ -348,6 +348,64 @@ describe("compshare.workflow", function()
       assert.equal(1, count(sb, "CreateCompShareInstance"))
     end)
 
+    describe("a named instance whose create had an unknown outcome", function()
+      local NAMED = with(INSTANCE, { Name = "trainer" })
+      -- the sandbox's failure injection: the next create times out, after doing its work when `apply`
+      local function lost_create(apply)
+        return { CreateCompShareInstance = {
+          error = { kind = "timeout", message = "no answer", sent = true }, apply = apply, times = 1 } }
+      end
+
+      it("is found by its Name and waited for, without a second create", function()
+        local c, sb, opts = setup()
+        assert(c:call("CreateCompShareInstance", with(INSTANCE, { Name = "other" })))
+        sb.fail.actions = lost_create(true)
+        local id, inst = workflow.create_instance(c, NAMED, opts)
+        assert.matches("^uhost%-", id)
+        assert.equal("Running", inst.State)
+        assert.equal("trainer", inst.Name)
+        assert.equal(2, count(sb, "CreateCompShareInstance"))   -- "other", and the lost one
+        assert.equal(2, assert(c:call("DescribeCompShareInstance", {})).TotalCount)
+      end)
+
+      it("is not mistaken for an older instance with the same Name", function()
+        local c, sb, opts = setup()
+        local old = assert(c:call("CreateCompShareInstance", NAMED)).UHostIds[1]
+        sb.fail.actions = lost_create(false)
+        local id, err = workflow.create_instance(c, NAMED, opts)
+        assert.is_nil(id)
+        assert.is_true(err.maybe_applied)
+        assert.matches('no new instance named "trainer"', err.hint)
+        assert.matches("resume with its id", err.hint)
+        assert.not_matches(old, err.hint)
+        assert.equal(2, count(sb, "CreateCompShareInstance"))
+      end)
+
+      it("stops when more than one new instance has that Name", function()
+        local function listing(...)
+          local set = {}
+          for i, id in ipairs { ... } do set[i] = { UHostId = id, Name = "trainer" } end
+          return { UHostSet = set, TotalCount = #set }
+        end
+        local c, t, opts, sleeps = stubbed { listing("u0"), { error = { kind = "timeout", message = "slow", sent = true } },
+          listing("u0", "u1", "u2") }
+        local _, err = workflow.create_instance(c, NAMED, opts)
+        assert.equal("timeout", err.kind)
+        assert.matches('2 new instances are named "trainer" %(u1, u2%)', err.hint)
+        assert.same({ workflow.DEFAULTS.settle }, sleeps)
+        assert.equal(0, t:remaining())
+      end)
+
+      it("lets snapshot_and_publish go on with it", function()
+        local c, sb, opts = setup { fail = { actions = lost_create(true) } }
+        local res = assert(workflow.snapshot_and_publish(c, spec_for { instance = NAMED }, opts))
+        assert.is_true(res.steps[1].recovered)
+        assert.equal(res.UHostId, res.steps[1].UHostId)
+        assert.equal(1, count(sb, "CreateCompShareInstance"))
+        assert.equal("Reviewing", image_status(c, res.CompShareImageId))
+      end)
+    end)
+
     it("create_instance names the instance when the wait fails", function()
       local c, _, opts = setup { fail = { instance = "Install Fail" } }
       local _, err = workflow.create_instance(c, INSTANCE, opts)

@@ -25,6 +25,7 @@ function recover.instances_named(client, name, where)
   return ids
 end
 
+--- The ids in `after` that are not in `before` (in `after`'s order).
 local function new_ids(before, after)
   local known, out = {}, {}
   for _, id in ipairs(before) do known[id] = true end
@@ -33,6 +34,7 @@ local function new_ids(before, after)
   end
   return out
 end
+recover.new_ids = new_ids
 
 --- create_instance(client, params [, opts]) -> response, or nil, err.
 -- params must have a Name (the instance is recognised by it).

@@ -21,6 +21,7 @@
 -- DescribeCompShareCustomImages is asked once at 100 % (or when the progress
 -- stalls, fails or looks wrong) to confirm Available or UnAvailable.
 local errors = require "compshare.errors"
+local recover = require "compshare.recover"
 
 local workflow = {}
 
@@ -29,6 +30,7 @@ workflow.DEFAULTS = {
   instance_timeout = 900, image_timeout = 3600,
   missing_polls = 2,     -- consecutive polls without the resource before it counts as gone
   poll_errors = 5,       -- consecutive retryable call failures tolerated while polling
+  settle = 2,            -- seconds before looking for an instance whose create had an unknown outcome
 }
 
 local INSTANCE_FAIL_STATES = { ["Install Fail"] = true }
@@ -259,11 +261,37 @@ local function not_repeated(err, action, look_for)
   return err
 end
 
---- Send CreateCompShareInstance; returns the new id or nil, err (never repeated).
+--- After a create whose outcome is unknown: the one instance called params.Name
+-- that was not in `before`, or nil and why not.
+local function find_created(client, params, before, where, opts)
+  local sleep = clock(opts)
+  sleep(option(opts, "settle"))
+  local after, err = recover.instances_named(client, params.Name, where)
+  if not after then return nil, ("looking for it failed (%s)"):format(tostring(err)) end
+  local found = recover.new_ids(before, after)
+  if #found == 1 then return found[1] end
+  if #found == 0 then return nil, ("no new instance named %q is listed yet"):format(params.Name) end
+  return nil, ("%d new instances are named %q (%s)"):format(#found, params.Name, table.concat(found, ", "))
+end
+
+--- Send CreateCompShareInstance; returns the new id (and true when it was found
+-- after an unknown outcome rather than returned) or nil, err. Never repeated:
+-- when params has a Name, the instances so named are listed before the create,
+-- and after an unknown outcome the one new instance with that Name is the answer.
 local function start_instance(client, params, opts)
+  local where, before = { Region = params.Region, Zone = params.Zone or opts.zone, ProjectId = params.ProjectId }
+  if type(params.Name) == "string" and params.Name ~= "" then
+    before = recover.instances_named(client, params.Name, where)   -- nil when listing fails: no recovery then
+  end
   local res, err = invoke(client, "CreateCompShareInstance", params, opts)
   if not res then
-    return nil, not_repeated(err, "CreateCompShareInstance", "look for the instance with DescribeCompShareInstance")
+    local look_for = "look for the instance with DescribeCompShareInstance"
+    if err.maybe_applied and before then
+      local id, why = find_created(client, params, before, where, opts)
+      if id then return id, true end
+      look_for = why .. "; " .. look_for
+    end
+    return nil, not_repeated(err, "CreateCompShareInstance", look_for)
   end
   local id = type(res.UHostIds) == "table" and res.UHostIds[1]
   if type(id) ~= "string" then
@@ -301,6 +329,7 @@ function workflow.create_instance(client, params, opts)
       message = "create_instance makes one instance; for several, call CreateCompShareInstance with MaxCount "
         .. "and wait_instance for each id" }
   end
+  opts = opts or {}
   local id, err = start_instance(client, params, opts)
   if not id then return nil, err end
   local inst, werr = workflow.wait_instance(client, id, "Running", with_timeout(opts, "instance_timeout"))
@@ -400,10 +429,10 @@ function workflow.snapshot_and_publish(client, spec, opts)
   end
 
   if not ids.UHostId and not ids.CompShareImageId then
-    local id, err = start_instance(client, spec.instance, opts)
-    if not id then return failed("create_instance", err) end
+    local id, recovered = start_instance(client, spec.instance, opts)   -- or nil, err
+    if not id then return failed("create_instance", recovered) end
     ids.UHostId = id
-    record("create_instance", { UHostId = ids.UHostId })
+    record("create_instance", { UHostId = ids.UHostId, recovered = recovered })
   end
 
   local image_opts = with_timeout(opts, "image_timeout")

@@ -171,9 +171,10 @@ function workflow.wait_instance(client, uhost_id, target_state, opts)
   return poll("instance", uhost_id, look, judge, opts, option(opts, "timeout") or workflow.DEFAULTS.instance_timeout)
 end
 
---- Reads an image's progress and predicts its finish from the rate of progress.
--- progress_seen(pct, remaining_reported) -> { state = "Making", pct =, remaining = }, or nil when
--- the answer calls for a look at the image's status (100 %, unusable, going back, stalled).
+--- Follows an image's progress and predicts its finish from the rate of progress.
+-- tracker.seen(pct, reported_remaining) -> { state = "Making", pct =, remaining = }, or nil when the
+-- answer calls for a look at the image's status: 100 %, no usable number, going back, "0 s
+-- remaining" below 100 %, a stall after progress was seen, or every second poll of a stall before.
 local function progress_tracker(now)
   -- first pct read and when, the last pct, whether it ever rose, polls in a row without a rise
   local first, first_at, last, moved, stalls

@@ -80,8 +80,10 @@ local function codepoints(s)
   return cps
 end
 
+local find = string.find
+
 local function valid_utf8(s)
-  if not s:find("[\128-\255]") then return true end
+  if not find(s, "[\128-\255]") then return true end
   return codepoints(s) ~= nil
 end
 
@@ -101,8 +103,8 @@ local function join(path, key)
 end
 
 local function in_list(list, v)
-  for _, x in ipairs(list) do
-    if x == v then return true end
+  for i = 1, #list do
+    if list[i] == v then return true end
   end
   return false
 end
@@ -141,12 +143,15 @@ end
 ----------------------------------------------------------------------------
 -- Types
 
+local HUGE, abs = math.huge, math.abs
+
 local function finite(v)
-  return v == v and v ~= math.huge and v ~= -math.huge
+  return v == v and v ~= HUGE and v ~= -HUGE
 end
 
+-- v % 1 is NaN for NaN and +-inf, so those fail the first test.
 local function is_int(v)
-  return type(v) == "number" and finite(v) and v == math.floor(v) and math.abs(v) <= 2 ^ 53
+  return type(v) == "number" and v % 1 == 0 and abs(v) <= 2 ^ 53
 end
 
 --- Check a string value; returns a message or nil.
@@ -180,154 +185,259 @@ local SCALAR = {
   end,
 }
 
-local check_value, check_object
+----------------------------------------------------------------------------
+-- The state of one check: the problems found, the path to the value being
+-- checked, kept as a stack of keys (st[1..d]) and joined into "Disks[1].Type"
+-- only when a problem is reported, and the tables being checked by depth
+-- (st.inside[1..d], the ancestors: a value among them is a cycle). Calling the state adds a problem at a path
+-- given as a string (the rules' `add`). States are reused: a check takes one
+-- from the pool and gives it back, so a check on the happy path allocates nothing.
 
---- Enter a table: cycle, depth and size checks. Returns its entry count or nil.
-local function enter(ctx, t, path, depth)
-  if ctx.seen[t] then
-    ctx.add(path, "cyclic table (it contains itself)")
-    return nil
+local State = {}
+State.__index = State
+
+--- Add a problem at `path` (a string).
+function State:__call(path, message)
+  local problems = self.problems
+  if not problems then
+    problems = {}
+    self.problems = problems
   end
-  if depth > validate.MAX_DEPTH then
-    ctx.add(path, "nested deeper than " .. validate.MAX_DEPTH .. " levels")
+  if #problems < validate.MAX_PROBLEMS then
+    problems[#problems + 1] = { path = path, message = message }
+  else
+    self.more = self.more + 1
+  end
+end
+
+--- Add a problem at the value whose key is st[d].
+local function add_at(st, d, message)
+  local path = ""
+  for i = 1, d do path = join(path, st[i]) end
+  st(path, message)
+end
+
+local pool = {}
+
+local function take_state()
+  local n = #pool
+  if n == 0 then return setmetatable({ inside = {}, problems = false, more = 0 }, State) end
+  local st = pool[n]
+  pool[n] = nil
+  return st
+end
+
+--- Give the state back; returns its problems (nil when there are none).
+local function give_back(st)
+  local problems, more = st.problems, st.more
+  st.problems, st.more = false, 0
+  pool[#pool + 1] = st
+  if more > 0 then problems[#problems + 1] = { path = "", message = ("and %d more problem(s)"):format(more) } end
+  return problems or nil
+end
+
+----------------------------------------------------------------------------
+-- Checkers: a function (st, v, d) per field, made once from the spec.
+
+--- Enter a table at st[d]: cycle, depth and size checks. Returns its entry count or nil.
+local function enter(st, t, d)
+  local inside = st.inside
+  for i = 1, d do
+    if inside[i] == t then
+      add_at(st, d, "cyclic table (it contains itself)")
+      return nil
+    end
+  end
+  if d >= validate.MAX_DEPTH then
+    add_at(st, d, "nested deeper than " .. validate.MAX_DEPTH .. " levels")
     return nil
   end
   local n, why = count(t)
-  if not n then ctx.add(path, why) end
+  if not n then add_at(st, d, why) end
   return n
 end
 
+local check_object, object_of, NO_FIELDS_OPEN
+
 --- Any value without a declared type: scalars, or tables of such.
-local function check_any(ctx, v, path, depth)
+local function check_any(st, v, d)
   local tv = type(v)
   if tv == "string" then
     local m = string_problem(v)
-    if m then ctx.add(path, m) end
+    if m then add_at(st, d, m) end
   elseif tv == "number" then
-    if not finite(v) then ctx.add(path, "expected a finite number, got " .. tostring(v)) end
+    if not finite(v) then add_at(st, d, "expected a finite number, got " .. tostring(v)) end
   elseif tv == "table" then
-    local n = enter(ctx, v, path, depth)
+    local n = enter(st, v, d)
     if not n then return end
-    if not is_sequence(v, n) then return check_object(ctx, v, path, depth, nil, true) end
-    ctx.seen[v] = true
-    for i = 1, n do check_any(ctx, rawget(v, i), join(path, i), depth + 1) end
-    ctx.seen[v] = nil
-  elseif tv ~= "boolean" then
-    ctx.add(path, "a " .. tv .. " cannot be sent as a parameter")
-  end
-end
-
-local ELEMENT = {}   -- "array-of-int" -> { type = "int" }
-for _, t in ipairs { "string", "int", "float", "bool", "object" } do ELEMENT["array-of-" .. t] = { type = t } end
-
-local function check_array(ctx, v, path, depth, field, elem)
-  if type(v) ~= "table" then
-    ctx.add(path, "expected an array (a list table), got " .. type(v))
-    return
-  end
-  local n = enter(ctx, v, path, depth)
-  if not n then return end
-  if not is_sequence(v, n) then
-    ctx.add(path, "expected an array (a list table with keys 1..n)")
-    return
-  end
-  ctx.seen[v] = true
-  for i = 1, n do
-    if elem.type == "object" then
-      check_object(ctx, rawget(v, i), join(path, i), depth + 1, field.model)
-    else
-      check_value(ctx, rawget(v, i), join(path, i), depth + 1, elem)
+    if not is_sequence(v, n) then return check_object(st, v, d, NO_FIELDS_OPEN, nil, n) end
+    st.inside[d + 1] = v
+    for i = 1, n do
+      st[d + 1] = i
+      check_any(st, rawget(v, i), d + 1)
     end
-  end
-  ctx.seen[v] = nil
-end
-
---- Check one value against its field declaration.
-function check_value(ctx, v, path, depth, field)
-  local t = field.type
-  local elem = ELEMENT[t]
-  if elem then return check_array(ctx, v, path, depth, field, elem) end
-  if t == "object" then
-    if field.model == nil then return check_any(ctx, v, path, depth) end
-    return check_object(ctx, v, path, depth, field.model)
-  end
-  local scalar = SCALAR[t]
-  if not scalar then return check_any(ctx, v, path, depth) end
-  local m = scalar(v, field)
-  if m then
-    ctx.add(path, m)
-  elseif field.enum and not in_list(field.enum, v) then
-    local shown = {}
-    for i, e in ipairs(field.enum) do shown[i] = tostring(e) end
-    ctx.add(path, ("%s is not one of %s"):format(show(v), table.concat(shown, ", ")))
+    st.inside[d + 1] = nil
+  elseif tv ~= "boolean" then
+    add_at(st, d, "a " .. tv .. " cannot be sent as a parameter")
   end
 end
 
--- Per field list: { by_name = {name = field}, names = {...} }, made once.
-local indexes = setmetatable({}, { __mode = "k" })
-local function index_of(fields)
-  local ix = indexes[fields]
-  if not ix then
-    ix = { by_name = {}, names = {} }
-    for i, f in ipairs(fields) do ix.by_name[f.name], ix.names[i] = f, f.name end
-    indexes[fields] = ix
-  end
-  return ix
-end
-
-local NO_FIELDS = {}
-
---- Report a key that is not a declared field (or check it, when `open`).
-local function check_extra(ctx, t, k, path, depth, open, names)
+--- Report a key that is not a declared field (or check it, when the object is open).
+local function check_extra(st, t, k, d, obj)
   local v = rawget(t, k)
   if type(k) ~= "string" then
-    ctx.add(join(path, type(k) == "number" and k or show(k)), "parameter names must be strings, got a " .. type(k))
-  elseif open then
-    if string_problem(k) then ctx.add(join(path, show(k)), "invalid parameter name")
-    else check_any(ctx, v, join(path, k), depth + 1) end
+    st[d + 1] = type(k) == "number" and k or show(k)
+    add_at(st, d + 1, "parameter names must be strings, got a " .. type(k))
+  elseif obj.open then
+    if string_problem(k) then
+      st[d + 1] = show(k)
+      add_at(st, d + 1, "invalid parameter name")
+    else
+      st[d + 1] = k
+      check_any(st, v, d + 1)
+    end
   else
-    local best, d = validate.closest(k, names)
+    local names = obj.names
+    local best, dist = validate.closest(k, names)
     local hint = ""
-    if best and d <= math.max(2, math.floor(#k / 3)) then
+    if best and dist <= math.max(2, math.floor(#k / 3)) then
       hint = (" (did you mean %q?)"):format(best)
     elseif best then
       hint = " (known fields: " .. table.concat(names, ", ") .. ")"
     end
-    ctx.add(join(path, (show(k):gsub('^"(.*)"$', "%1"))), "unknown field" .. hint)
+    st[d + 1] = show(k):gsub('^"(.*)"$', "%1")
+    add_at(st, d + 1, "unknown field" .. hint)
   end
 end
 
---- Check the fields of an object against a field list (or a model name).
--- open: unknown keys are allowed (checked as any value).
-function check_object(ctx, t, path, depth, fields, open, defaults)
+--- Check the table t (at st[d]) against a compiled object. n: its entry count when already known.
+function check_object(st, t, d, obj, defaults, n)
   if type(t) ~= "table" then
-    ctx.add(path, "expected an object (a table), got " .. type(t))
+    add_at(st, d, "expected an object (a table), got " .. type(t))
     return
   end
-  if type(fields) == "string" then
-    local model = spec.models[fields]
-    fields = model and model.fields
-    open = open or not fields
-  end
-  fields = fields or NO_FIELDS
-  local n = enter(ctx, t, path, depth)
+  n = n or enter(st, t, d)
   if not n then return end
-  ctx.seen[t] = true
-  local known = 0
-  for _, f in ipairs(fields) do
-    local v = rawget(t, f.name)
+  local inside = st.inside
+  inside[d + 1] = t
+  local known, fields = 0, obj.fields
+  local plain = getmetatable(t) == nil  -- then t[name] is rawget(t, name), without the call
+  for i = 1, #fields do
+    local f = fields[i]
+    local name = f.name
+    local v
+    if plain then v = t[name] else v = rawget(t, name) end
     if v ~= nil then
       known = known + 1
-      check_value(ctx, v, join(path, f.name), depth + 1, f)
-    elseif f.required and not (f.common and defaults and defaults[f.name] ~= nil) then
-      ctx.add(join(path, f.name), "required field is missing")
+      st[d + 1] = name
+      f.check(st, v, d + 1)
+    elseif f.required and not (f.common and defaults and defaults[name] ~= nil) then
+      st[d + 1] = name
+      add_at(st, d + 1, "required field is missing")
     end
   end
   if known < n then
-    local ix = index_of(fields)
-    for _, k in ipairs(extra_keys(t, ix.by_name)) do check_extra(ctx, t, k, path, depth, open, ix.names) end
+    for _, k in ipairs(extra_keys(t, obj.by_name)) do check_extra(st, t, k, d, obj) end
   end
-  ctx.seen[t] = nil
+  inside[d + 1] = nil
+end
+
+local function array_checker(check_elem)
+  return function(st, v, d)
+    if type(v) ~= "table" then
+      add_at(st, d, "expected an array (a list table), got " .. type(v))
+      return
+    end
+    local n = enter(st, v, d)
+    if not n then return end
+    if not is_sequence(v, n) then
+      add_at(st, d, "expected an array (a list table with keys 1..n)")
+      return
+    end
+    st.inside[d + 1] = v
+    for i = 1, n do
+      st[d + 1] = i
+      check_elem(st, rawget(v, i), d + 1)
+    end
+    st.inside[d + 1] = nil
+  end
+end
+
+local function object_checker(model)
+  return function(st, v, d) return check_object(st, v, d, object_of(model)) end
+end
+
+local function scalar_checker(field)
+  local scalar = SCALAR[field.type]
+  if not field.enum then
+    return function(st, v, d)
+      local m = scalar(v, field)
+      if m then add_at(st, d, m) end
+    end
+  end
+  local allowed, shown = {}, {}
+  for i, e in ipairs(field.enum) do allowed[e], shown[i] = true, tostring(e) end
+  shown = table.concat(shown, ", ")
+  return function(st, v, d)
+    local m = scalar(v, field)
+    if m then
+      add_at(st, d, m)
+    elseif not allowed[v] then
+      add_at(st, d, ("%s is not one of %s"):format(show(v), shown))
+    end
+  end
+end
+
+local ARRAY_OF = {}   -- "array-of-int" -> "int"
+for _, t in ipairs { "string", "int", "float", "bool", "object" } do ARRAY_OF["array-of-" .. t] = t end
+
+--- The checker for one field declaration.
+local function checker(field)
+  local t = field.type
+  local elem = ARRAY_OF[t]
+  if elem == "object" then return array_checker(object_checker(field.model)) end
+  if elem then return array_checker(scalar_checker { type = elem }) end
+  if t == "object" then
+    if field.model == nil then return check_any end
+    return object_checker(field.model)
+  end
+  if SCALAR[t] then return scalar_checker(field) end
+  return check_any
+end
+
+-- Compiled objects: { fields = { {name, required, common, check} }, by_name, names, open }, by field list.
+local objects = setmetatable({}, { __mode = "k" })
+
+local function compile(fields, open)
+  local obj = { fields = {}, by_name = {}, names = {}, open = open }
+  objects[fields] = obj                 -- before its fields: a model may contain itself
+  for i, f in ipairs(fields) do
+    obj.fields[i] = { name = f.name, required = f.required, common = f.common, check = checker(f) }
+    obj.by_name[f.name], obj.names[i] = f, f.name
+  end
+  return obj
+end
+
+local NO_FIELDS_CLOSED = compile({}, false)
+NO_FIELDS_OPEN = compile({}, true)
+
+--- The compiled object for a model name (no name: no fields, closed; a name the spec does not know: open).
+function object_of(model)
+  if model == nil then return NO_FIELDS_CLOSED end
+  local m = spec.models[model]
+  if not m or not m.fields then return NO_FIELDS_OPEN end
+  return objects[m.fields] or compile(m.fields, false)
+end
+
+-- Compiled requests by action.
+local requests = setmetatable({}, { __mode = "k" })
+local function request_of(a)
+  local obj = requests[a]
+  if not obj then
+    obj = compile(a.request or {}, a.open)
+    requests[a] = obj
+  end
+  return obj
 end
 
 ----------------------------------------------------------------------------
@@ -363,36 +473,45 @@ local function describe_when(when)
   return table.concat(parts, ", ")
 end
 
---- Call fn(value, path) for each value at a dotted path; "N" walks a list.
+-- Dotted rule paths split once: "Disks.N.Type" -> { "Disks", "N", "Type" }.
 local split_cache = {}
-local function each(params, path, fn)
+local function split(path)
   local parts = split_cache[path]
   if not parts then
     parts = {}
     for p in path:gmatch("[^.]+") do parts[#parts + 1] = p end
     split_cache[path] = parts
   end
+  return parts
+end
+
+--- Call fn(r, params, add, value, path) for the value at parts[i..] under v; "N" walks a list.
+local function walk(r, params, add, fn, parts, v, i, at)
+  if i > #parts then return fn(r, params, add, v, at) end
+  local key = parts[i]
+  if key == "N" then
+    if type(v) ~= "table" then return end
+    for n = 1, validate.MAX_ITEMS do
+      local item = rawget(v, n)
+      if item == nil then break end
+      walk(r, params, add, fn, parts, item, i + 1, join(at, n))
+    end
+  else
+    local x = get(v, key)
+    if x ~= nil then walk(r, params, add, fn, parts, x, i + 1, join(at, key)) end
+  end
+end
+
+--- Call fn(r, params, add, value, path) for each value at the rule's dotted field path.
+local function each(r, params, add, fn)
+  local path = r.field
+  local parts = split(path)
   if #parts == 1 then                   -- a plain field: no walk needed
     local v = get(params, path)
-    if v ~= nil then fn(v, path) end
+    if v ~= nil then fn(r, params, add, v, path) end
     return
   end
-  local function walk(v, i, at)
-    if i > #parts then return fn(v, at) end
-    local key = parts[i]
-    if key == "N" then
-      if type(v) ~= "table" then return end
-      for n = 1, validate.MAX_ITEMS do
-        local item = rawget(v, n)
-        if item == nil then break end
-        walk(item, i + 1, join(at, n))
-      end
-    else
-      local x = get(v, key)
-      if x ~= nil then walk(x, i + 1, join(at, key)) end
-    end
-  end
-  walk(params, 1, "")
+  walk(r, params, add, fn, parts, params, 1, "")
 end
 
 local CJK = { { 0x3400, 0x4DBF }, { 0x4E00, 0x9FFF }, { 0xF900, 0xFAFF }, { 0x20000, 0x2FA1F } }
@@ -422,41 +541,41 @@ local FORMATS = {
 
 local RULES = {}
 
-function RULES.range(r, params, add)
-  each(params, r.field, function(v, path)
-    local n = as_number(v)
-    if not n then return end
-    local max = r.max
-    if r.max_by then
-      local by = get(params, r.max_by.field)
-      max = r.max_by.values[by] or max
-    end
-    if r.min and n < r.min then add(path, ("%s is below the minimum %s"):format(tostring(v), tostring(r.min))) end
-    if max and n > max then
-      add(path, ("%s is above the maximum %s%s"):format(tostring(v), tostring(max),
-        r.max_by and (" for " .. r.max_by.field .. " " .. tostring(get(params, r.max_by.field))) or ""))
-    end
-  end)
+local function in_range(r, params, add, v, path)
+  local n = as_number(v)
+  if not n then return end
+  local max = r.max
+  if r.max_by then
+    local by = get(params, r.max_by.field)
+    max = r.max_by.values[by] or max
+  end
+  if r.min and n < r.min then add(path, ("%s is below the minimum %s"):format(tostring(v), tostring(r.min))) end
+  if max and n > max then
+    add(path, ("%s is above the maximum %s%s"):format(tostring(v), tostring(max),
+      r.max_by and (" for " .. r.max_by.field .. " " .. tostring(get(params, r.max_by.field))) or ""))
+  end
 end
+function RULES.range(r, params, add) each(r, params, add, in_range) end
 
-function RULES.multiple_of(r, params, add)
-  each(params, r.field, function(v, path)
-    local n = as_number(v)
-    if n and n % r.value ~= 0 then add(path, ("%s is not a multiple of %d"):format(tostring(v), r.value)) end
-  end)
+local function a_multiple(r, _, add, v, path)
+  local n = as_number(v)
+  if n and n % r.value ~= 0 then add(path, ("%s is not a multiple of %d"):format(tostring(v), r.value)) end
 end
+function RULES.multiple_of(r, params, add) each(r, params, add, a_multiple) end
 
+local function under_max_by(r, params, add, v, path)
+  local by = get(params, r.by)
+  local max = r.max[by]
+  local n = as_number(v)
+  if n and n > max * r.scale then
+    add(path, ("%s is above the maximum %s%s for %s %s"):format(tostring(v), tostring(max * r.scale),
+      r.scale ~= 1 and (" (" .. max .. " " .. (r.unit or "") .. ")") or "", r.by, by))
+  end
+end
 function RULES.max_by(r, params, add)
   local by = get(params, r.by)
-  local max = type(by) == "string" and r.max[by]
-  if not max then return end
-  each(params, r.field, function(v, path)
-    local n = as_number(v)
-    if n and n > max * r.scale then
-      add(path, ("%s is above the maximum %s%s for %s %s"):format(tostring(v), tostring(max * r.scale),
-        r.scale ~= 1 and (" (" .. max .. " " .. (r.unit or "") .. ")") or "", r.by, by))
-    end
-  end)
+  if type(by) ~= "string" or not r.max[by] then return end
+  each(r, params, add, under_max_by)
 end
 
 function RULES.forbidden_when(r, params, add)
@@ -467,14 +586,15 @@ function RULES.forbidden_when(r, params, add)
   end
 end
 
+local function not_the_value(r, _, add, v, path)
+  if v == r.value then
+    add(path, ("%s is only available with %s %s"):format(show(v), r.by, table.concat(r.values, "/")))
+  end
+end
 function RULES.only_with(r, params, add)
   local by = get(params, r.by)
   if in_list(r.values, by) then return end
-  each(params, r.field, function(v, path)
-    if v == r.value then
-      add(path, ("%s is only available with %s %s"):format(show(v), r.by, table.concat(r.values, "/")))
-    end
-  end)
+  each(r, params, add, not_the_value)
 end
 
 function RULES.allowed_when(r, params, add)
@@ -485,11 +605,10 @@ function RULES.allowed_when(r, params, add)
     table.concat(r.values, " or ")))
 end
 
-function RULES.not_equal(r, params, add)
-  each(params, r.field, function(v, path)
-    if as_number(v) == r.value or v == r.value then add(path, ("%s is not allowed"):format(tostring(v))) end
-  end)
+local function unequal(r, _, add, v, path)
+  if as_number(v) == r.value or v == r.value then add(path, ("%s is not allowed"):format(tostring(v))) end
 end
+function RULES.not_equal(r, params, add) each(r, params, add, unequal) end
 
 function RULES.min_items_where(r, params, add)
   local list = get(params, r.field)
@@ -529,33 +648,31 @@ local function outside_pattern(allowed)
   return pat
 end
 
-function RULES.max_length(r, params, add)
-  each(params, r.field, function(v, path)
-    if type(v) ~= "string" then return end
-    if not v:find("[\128-\255]") and #v <= r.max and not (r.allowed and v:find(outside_pattern(r.allowed))) then
-      return                            -- the common case: short and plain ASCII
-    end
-    local cps = codepoints(v)
-    if not cps then return end          -- reported as invalid UTF-8 already
-    if #cps > r.max then add(path, ("is %d characters long, at most %d are allowed"):format(#cps, r.max)) end
-    if r.allowed then
-      for i, cp in ipairs(cps) do
-        if not allowed_char(cp, r.allowed) then
-          add(path, ("character %d (U+%04X) is not allowed; use %s"):format(i, cp, table.concat(r.allowed, " ")))
-          break
-        end
+local function short_enough(r, _, add, v, path)
+  if type(v) ~= "string" then return end
+  if not v:find("[\128-\255]") and #v <= r.max and not (r.allowed and v:find(outside_pattern(r.allowed))) then
+    return                              -- the common case: short and plain ASCII
+  end
+  local cps = codepoints(v)
+  if not cps then return end            -- reported as invalid UTF-8 already
+  if #cps > r.max then add(path, ("is %d characters long, at most %d are allowed"):format(#cps, r.max)) end
+  if r.allowed then
+    for i, cp in ipairs(cps) do
+      if not allowed_char(cp, r.allowed) then
+        add(path, ("character %d (U+%04X) is not allowed; use %s"):format(i, cp, table.concat(r.allowed, " ")))
+        break
       end
     end
-  end)
+  end
 end
+function RULES.max_length(r, params, add) each(r, params, add, short_enough) end
 
-function RULES.format(r, params, add)
-  each(params, r.field, function(v, path)
-    if type(v) == "string" and not FORMATS[r.format](v) then
-      add(path, ("%s is not shaped like %s"):format(show(v), r.example or r.format))
-    end
-  end)
+local function well_formed(r, _, add, v, path)
+  if type(v) == "string" and not FORMATS[r.format](v) then
+    add(path, ("%s is not shaped like %s"):format(show(v), r.example or r.format))
+  end
 end
+function RULES.format(r, params, add) each(r, params, add, well_formed) end
 
 function RULES.required_when(r, params, add)
   if matches(params, r.when) and get(params, r.field) == nil then
@@ -567,33 +684,30 @@ validate.RULES = RULES
 
 ----------------------------------------------------------------------------
 
+local NO_PARAMS = {}
+
 --- Check params for one action. `a`: the action's spec entry (or its name);
 -- defaults: client-level values of common fields ({Region=, Zone=, ProjectId=}).
 -- Returns nil when all is well, else the list of problems.
 function validate.check(a, params, defaults)
-  if type(a) == "string" then a = assert(spec.actions[a], "compshare: unknown action " .. a) end
-  local problems = {}
-  local ctx = { seen = {} }
-  local more = 0
-  function ctx.add(path, message)
-    if #problems < validate.MAX_PROBLEMS then
-      problems[#problems + 1] = { path = path, message = message }
-    else
-      more = more + 1
-    end
+  if type(a) == "string" then
+    local named = spec.actions[a]
+    if not named then error("compshare: unknown action " .. a, 0) end
+    a = named
   end
-  if params == nil then params = {} end
+  if params == nil then params = NO_PARAMS end
+  local st = take_state()
   if type(params) ~= "table" then
-    ctx.add("", "params must be a table, got " .. type(params))
-    return problems
+    st("", "params must be a table, got " .. type(params))
+    return give_back(st)
   end
-  check_object(ctx, params, "", 1, a.request, a.open, defaults)
-  for _, r in ipairs(a.rules) do
-    RULES[r.kind](r, params, ctx.add)
+  check_object(st, params, 0, request_of(a), defaults)
+  local rules = a.rules
+  for i = 1, #rules do
+    local r = rules[i]
+    RULES[r.kind](r, params, st)
   end
-  if more > 0 then problems[#problems + 1] = { path = "", message = ("and %d more problem(s)"):format(more) } end
-  if #problems > 0 then return problems end
-  return nil
+  return give_back(st)
 end
 
 return validate

@@ -20,21 +20,59 @@ local function action_spec(name, level)
   return a
 end
 
---- The client's common defaults, which satisfy required common fields.
+-- The client's common defaults, which satisfy required common fields: per client, a view
+-- of its current region/zone/project_id (read when asked; it holds the client weakly).
+local COMMON = { Region = "region", Zone = "zone", ProjectId = "project_id" }
+local VIEW = {
+  __mode = "v",
+  __index = function(view, name)
+    local key = COMMON[name]
+    return key and view[1] and rawget(view[1], key)
+  end,
+}
+local views = setmetatable({}, { __mode = "k" })
 local function defaults(client)
-  return { Region = client.region, Zone = client.zone, ProjectId = client.project_id }
+  local view = views[client]
+  if not view then
+    view = setmetatable({ client }, VIEW)
+    views[client] = view
+  end
+  return view
+end
+
+-- Per action spec: the fields the wrapper fills in when absent, { {name, value}, ... }, made once.
+local fills = setmetatable({}, { __mode = "k" })
+local function fills_of(a)
+  local list = fills[a]
+  if not list then
+    list = {}
+    for _, f in ipairs(a.request) do
+      if f.fill ~= nil then list[#list + 1] = { f.name, f.fill } end
+    end
+    fills[a] = list
+  end
+  return list
 end
 
 --- Validate params for `action` and return the table to send, or nil, err.
--- The caller's table is never changed; seed defaults (`fill`) are added to a copy.
+-- The caller's table is never changed: a missing seed default (`fill`) is added to a
+-- copy; when none is missing the caller's own table is returned (client:call copies
+-- the params it sends).
 function api.prepare(client, action, params)
   local a = action_spec(action, 2)
   local problems = validate.check(a, params, defaults(client))
   if problems then return nil, errors.validation(action, problems) end
-  local out = {}
-  for k, v in pairs(params or {}) do out[k] = v end
-  for _, f in ipairs(a.request) do
-    if f.fill ~= nil and out[f.name] == nil then out[f.name] = f.fill end
+  local out = params or {}
+  local list = fills_of(a)
+  for i = 1, #list do
+    local name, value = list[i][1], list[i][2]
+    if rawget(out, name) == nil then
+      if out == params then
+        out = {}
+        for k, v in pairs(params) do out[k] = v end
+      end
+      out[name] = value
+    end
   end
   return out
 end

@@ -153,12 +153,24 @@ local function extend(base)
   local mt = {}
   for k, v in pairs(base) do mt[k] = v end
   local index = base.__index
-  mt.__index = function(self, key)
-    local v
-    if type(index) == "function" then v = index(self, key) elseif index then v = index[key] end
-    if v ~= nil then return v end
-    return api.lookup(key)
+  if type(index) == "function" then
+    mt.__index = function(self, key)
+      local v = index(self, key)
+      if v ~= nil then return v end
+      return api.lookup(key)
+    end
+    return mt
   end
+  -- The methods api.lookup found are kept in `found`, the same for every client:
+  -- a typed call then reads its method without calling a function.
+  local found = {}
+  mt.__index = setmetatable(found, { __index = function(_, key)
+    local v = index and index[key]
+    if v ~= nil then return v end
+    v = api.lookup(key)
+    if v ~= nil then found[key] = v end
+    return v
+  end })
   return mt
 end
 

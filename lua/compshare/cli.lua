@@ -89,7 +89,11 @@ function cli.exit_code(err)
 end
 
 local function report(err)
-  io.stderr:write("compshare: ", errors.is(err) and err.usage and err.message or tostring(err), "\n")
+  if errors.is(err) and not err.usage then
+    io.stderr:write(tostring(err), "\n")   -- already reads "compshare <kind> error ..."
+  else
+    io.stderr:write("compshare: ", errors.is(err) and err.message or tostring(err), "\n")
+  end
   if errors.is(err) and type(err.problems) == "table" and #err.problems > 1 then
     for _, p in ipairs(err.problems) do
       io.stderr:write("  ", p.path and p.path ~= "" and (p.path .. ": ") or "", tostring(p.message), "\n")

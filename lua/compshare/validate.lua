@@ -429,19 +429,10 @@ function object_of(model)
   return objects[m.fields] or compile(m.fields, false)
 end
 
--- Compiled requests by action.
-local requests = setmetatable({}, { __mode = "k" })
-local function request_of(a)
-  local obj = requests[a]
-  if not obj then
-    obj = compile(a.request or {}, a.open)
-    requests[a] = obj
-  end
-  return obj
-end
-
 ----------------------------------------------------------------------------
--- Rules: the documented constraints, by kind. Each gets (rule, params, add).
+-- Rules: the documented constraints, by kind. Each gets (rule, params, st), st being the
+-- check's state: st(path, message) adds a problem, and rules on a dotted path ("Disks.N.Type")
+-- push the keys of the value they check on its stack, like the field checks.
 
 local function get(t, k)
   if type(t) ~= "table" then return nil end
@@ -485,33 +476,38 @@ local function split(path)
   return parts
 end
 
---- Call fn(r, params, add, value, path) for the value at parts[i..] under v; "N" walks a list.
-local function walk(r, params, add, fn, parts, v, i, at)
-  if i > #parts then return fn(r, params, add, v, at) end
+--- Call fn(r, params, st, value, d) for each value at parts[i..] under v, where "N" walks a
+-- list; the keys of the value's path are pushed on the state's stack (st[1..d]).
+local function walk(r, params, st, fn, parts, v, i)
+  if i > #parts then return fn(r, params, st, v, i - 1) end
   local key = parts[i]
   if key == "N" then
     if type(v) ~= "table" then return end
     for n = 1, validate.MAX_ITEMS do
       local item = rawget(v, n)
       if item == nil then break end
-      walk(r, params, add, fn, parts, item, i + 1, join(at, n))
+      st[i] = n
+      walk(r, params, st, fn, parts, item, i + 1)
     end
   else
     local x = get(v, key)
-    if x ~= nil then walk(r, params, add, fn, parts, x, i + 1, join(at, key)) end
+    if x ~= nil then
+      st[i] = key
+      walk(r, params, st, fn, parts, x, i + 1)
+    end
   end
 end
 
---- Call fn(r, params, add, value, path) for each value at the rule's dotted field path.
-local function each(r, params, add, fn)
-  local path = r.field
-  local parts = split(path)
-  if #parts == 1 then                   -- a plain field: no walk needed
-    local v = get(params, path)
-    if v ~= nil then fn(r, params, add, v, path) end
-    return
+--- Call fn(r, params, st, value, d) for each value at the rule's dotted field path.
+local function each(r, params, st, fn)
+  local parts = split(r.field)
+  if #parts > 1 then return walk(r, params, st, fn, parts, params, 1) end
+  local key = parts[1]                  -- a plain field: no walk needed
+  local v = get(params, key)
+  if v ~= nil then
+    st[1] = key
+    fn(r, params, st, v, 1)
   end
-  walk(r, params, add, fn, parts, params, 1, "")
 end
 
 local CJK = { { 0x3400, 0x4DBF }, { 0x4E00, 0x9FFF }, { 0xF900, 0xFAFF }, { 0x20000, 0x2FA1F } }
@@ -541,7 +537,7 @@ local FORMATS = {
 
 local RULES = {}
 
-local function in_range(r, params, add, v, path)
+local function in_range(r, params, st, v, d)
   local n = as_number(v)
   if not n then return end
   local max = r.max
@@ -549,33 +545,33 @@ local function in_range(r, params, add, v, path)
     local by = get(params, r.max_by.field)
     max = r.max_by.values[by] or max
   end
-  if r.min and n < r.min then add(path, ("%s is below the minimum %s"):format(tostring(v), tostring(r.min))) end
+  if r.min and n < r.min then add_at(st, d, ("%s is below the minimum %s"):format(tostring(v), tostring(r.min))) end
   if max and n > max then
-    add(path, ("%s is above the maximum %s%s"):format(tostring(v), tostring(max),
+    add_at(st, d, ("%s is above the maximum %s%s"):format(tostring(v), tostring(max),
       r.max_by and (" for " .. r.max_by.field .. " " .. tostring(get(params, r.max_by.field))) or ""))
   end
 end
-function RULES.range(r, params, add) each(r, params, add, in_range) end
+function RULES.range(r, params, st) each(r, params, st, in_range) end
 
-local function a_multiple(r, _, add, v, path)
+local function a_multiple(r, _, st, v, d)
   local n = as_number(v)
-  if n and n % r.value ~= 0 then add(path, ("%s is not a multiple of %d"):format(tostring(v), r.value)) end
+  if n and n % r.value ~= 0 then add_at(st, d, ("%s is not a multiple of %d"):format(tostring(v), r.value)) end
 end
-function RULES.multiple_of(r, params, add) each(r, params, add, a_multiple) end
+function RULES.multiple_of(r, params, st) each(r, params, st, a_multiple) end
 
-local function under_max_by(r, params, add, v, path)
+local function under_max_by(r, params, st, v, d)
   local by = get(params, r.by)
   local max = r.max[by]
   local n = as_number(v)
   if n and n > max * r.scale then
-    add(path, ("%s is above the maximum %s%s for %s %s"):format(tostring(v), tostring(max * r.scale),
+    add_at(st, d, ("%s is above the maximum %s%s for %s %s"):format(tostring(v), tostring(max * r.scale),
       r.scale ~= 1 and (" (" .. max .. " " .. (r.unit or "") .. ")") or "", r.by, by))
   end
 end
-function RULES.max_by(r, params, add)
+function RULES.max_by(r, params, st)
   local by = get(params, r.by)
   if type(by) ~= "string" or not r.max[by] then return end
-  each(r, params, add, under_max_by)
+  each(r, params, st, under_max_by)
 end
 
 function RULES.forbidden_when(r, params, add)
@@ -586,15 +582,15 @@ function RULES.forbidden_when(r, params, add)
   end
 end
 
-local function not_the_value(r, _, add, v, path)
+local function not_the_value(r, _, st, v, d)
   if v == r.value then
-    add(path, ("%s is only available with %s %s"):format(show(v), r.by, table.concat(r.values, "/")))
+    add_at(st, d, ("%s is only available with %s %s"):format(show(v), r.by, table.concat(r.values, "/")))
   end
 end
-function RULES.only_with(r, params, add)
+function RULES.only_with(r, params, st)
   local by = get(params, r.by)
   if in_list(r.values, by) then return end
-  each(r, params, add, not_the_value)
+  each(r, params, st, not_the_value)
 end
 
 function RULES.allowed_when(r, params, add)
@@ -605,10 +601,10 @@ function RULES.allowed_when(r, params, add)
     table.concat(r.values, " or ")))
 end
 
-local function unequal(r, _, add, v, path)
-  if as_number(v) == r.value or v == r.value then add(path, ("%s is not allowed"):format(tostring(v))) end
+local function unequal(r, _, st, v, d)
+  if as_number(v) == r.value or v == r.value then add_at(st, d, ("%s is not allowed"):format(tostring(v))) end
 end
-function RULES.not_equal(r, params, add) each(r, params, add, unequal) end
+function RULES.not_equal(r, params, st) each(r, params, st, unequal) end
 
 function RULES.min_items_where(r, params, add)
   local list = get(params, r.field)
@@ -648,31 +644,31 @@ local function outside_pattern(allowed)
   return pat
 end
 
-local function short_enough(r, _, add, v, path)
+local function short_enough(r, _, st, v, d)
   if type(v) ~= "string" then return end
   if not v:find("[\128-\255]") and #v <= r.max and not (r.allowed and v:find(outside_pattern(r.allowed))) then
     return                              -- the common case: short and plain ASCII
   end
   local cps = codepoints(v)
   if not cps then return end            -- reported as invalid UTF-8 already
-  if #cps > r.max then add(path, ("is %d characters long, at most %d are allowed"):format(#cps, r.max)) end
+  if #cps > r.max then add_at(st, d, ("is %d characters long, at most %d are allowed"):format(#cps, r.max)) end
   if r.allowed then
     for i, cp in ipairs(cps) do
       if not allowed_char(cp, r.allowed) then
-        add(path, ("character %d (U+%04X) is not allowed; use %s"):format(i, cp, table.concat(r.allowed, " ")))
+        add_at(st, d, ("character %d (U+%04X) is not allowed; use %s"):format(i, cp, table.concat(r.allowed, " ")))
         break
       end
     end
   end
 end
-function RULES.max_length(r, params, add) each(r, params, add, short_enough) end
+function RULES.max_length(r, params, st) each(r, params, st, short_enough) end
 
-local function well_formed(r, _, add, v, path)
+local function well_formed(r, _, st, v, d)
   if type(v) == "string" and not FORMATS[r.format](v) then
-    add(path, ("%s is not shaped like %s"):format(show(v), r.example or r.format))
+    add_at(st, d, ("%s is not shaped like %s"):format(show(v), r.example or r.format))
   end
 end
-function RULES.format(r, params, add) each(r, params, add, well_formed) end
+function RULES.format(r, params, st) each(r, params, st, well_formed) end
 
 function RULES.required_when(r, params, add)
   if matches(params, r.when) and get(params, r.field) == nil then
@@ -683,6 +679,17 @@ end
 validate.RULES = RULES
 
 ----------------------------------------------------------------------------
+
+-- Compiled requests by action.
+local requests = setmetatable({}, { __mode = "k" })
+local function request_of(a)
+  local obj = requests[a]
+  if not obj then
+    obj = compile(a.request or {}, a.open)
+    requests[a] = obj
+  end
+  return obj
+end
 
 local NO_PARAMS = {}
 

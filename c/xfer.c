@@ -130,24 +130,27 @@ static void read_headers(lua_State *L, int pos, cs_xfer *x)
     }
 }
 
+/* The method options. The handle keeps options between requests, so every path sets all
+ * of them: POST state, NOBODY and CUSTOMREQUEST (HTTPGET clears POST and NOBODY). */
 static void set_method(CURL *e, const char *method, const char *body, size_t blen)
 {
     if (body || strcmp(method, "POST") == 0) {
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
-        if (strcmp(method, "POST") != 0)
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-    } else if (strcmp(method, "GET") == 0) {
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    } else if (strcmp(method, "HEAD") == 0) {
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else {
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, strcmp(method, "POST") != 0 ? method : NULL);
+        return;
     }
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL); /* no pointer to an earlier request's body */
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST,
+                     strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 ? method : NULL);
 }
 
-static void set_common(cs_session *s, cs_xfer *x, long timeout_ms)
+/* The options that are the same for every request of the session, set once per handle. */
+static void set_constant(cs_session *s, cs_xfer *x)
 {
     CURL *e = x->easy;
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -161,16 +164,29 @@ static void set_common(cs_session *s, cs_xfer *x, long timeout_ms)
     if (s->cainfo)
         curl_easy_setopt(e, CURLOPT_CAINFO, s->cainfo);
     curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    x->configured = 1;
+}
+
+/* The per-request options: timeout (when it changed), header list, URL, method. */
+static void set_request(cs_xfer *x, long timeout_ms, const char *url, const char *method, const char *body,
+                        size_t blen)
+{
+    CURL *e = x->easy;
+    if (timeout_ms != x->timeout_ms) {
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+        x->timeout_ms = timeout_ms;
+    }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    set_method(e, method, body, blen);
 }
 
 CURLcode cs_xfer_prepare(lua_State *L, int idx, int pos, cs_session *s, cs_xfer *x)
@@ -199,7 +215,8 @@ CURLcode cs_xfer_prepare(lua_State *L, int idx, int pos, cs_session *s, cs_xfer 
         timeout = 86400.0 * 365;
     lua_getfield(L, idx, "headers");
     if (x) {
-        curl_easy_reset(x->easy);
+        if (!x->configured)
+            set_constant(s, x);
         curl_slist_free_all(x->headers);
         x->headers = curl_slist_append(NULL, "Expect:"); /* no 100-continue round trip */
         if (!x->headers)
@@ -216,24 +233,34 @@ CURLcode cs_xfer_prepare(lua_State *L, int idx, int pos, cs_session *s, cs_xfer 
     }
     lua_replace(L, top + 1); /* the body (or nil) stays referenced */
     lua_settop(L, top + 1);
-    set_common(s, x, (long)(timeout * 1000.0 + 0.5) > 0 ? (long)(timeout * 1000.0 + 0.5) : 1L);
-    curl_easy_setopt(x->easy, CURLOPT_URL, url);
     if (blen > CS_MAX_BODY) {
         snprintf(x->errbuf, sizeof x->errbuf, "request body of %lu bytes is over the %lu MB limit",
                  (unsigned long)blen, (unsigned long)(CS_MAX_BODY >> 20));
         return CURLE_FILESIZE_EXCEEDED;
     }
-    set_method(x->easy, method, body, blen);
+    set_request(x, (long)(timeout * 1000.0 + 0.5) > 0 ? (long)(timeout * 1000.0 + 0.5) : 1L, url, method, body,
+                blen);
     return CURLE_OK;
 }
 
 /* ---- results ------------------------------------------------------------------ */
 
+/* Number of lines in the header buffer: at most one header each (sizes the table once). */
+static int count_lines(const char *p, const char *end)
+{
+    int n = 0;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        n++;
+        p++;
+    }
+    return n;
+}
+
 /* Pushes the response headers as {lower-case name = value}; repeated names are joined by ", ". */
 static void push_headers(lua_State *L, cs_xfer *x)
 {
     char *p = x->head.data, *end = p + x->head.len;
-    lua_newtable(L);
+    lua_createtable(L, 0, count_lines(p, end));
     while (p < end) {
         char *eol = memchr(p, '\n', (size_t)(end - p)), *colon, *v, *ve, *c;
         if (!eol)
@@ -241,7 +268,8 @@ static void push_headers(lua_State *L, cs_xfer *x)
         colon = memchr(p, ':', (size_t)(eol - p));
         if (colon && colon > p) {
             for (c = p; c < colon; c++)
-                *c = (char)tolower((unsigned char)*c);
+                if (*c >= 'A' && *c <= 'Z')
+                    *c = (char)(*c + ('a' - 'A')); /* ASCII only: no locale lookup per byte */
             for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
                 ;
             for (ve = eol; ve > v && isspace((unsigned char)ve[-1]); ve--)

@@ -27,6 +27,8 @@ typedef struct {
     int too_big, no_memory; /* why a write callback stopped the transfer */
     int in_multi;           /* added to the session's multi handle */
     int index;              /* batch: 1-based position of the request */
+    int configured;         /* the session's constant options are set on the handle */
+    long timeout_ms;        /* the timeout last set on the handle (0: none yet) */
     char errbuf[CURL_ERROR_SIZE];
 } cs_xfer;
 

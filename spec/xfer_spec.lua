@@ -1,0 +1,52 @@
+-- c/xfer.c keeps one easy handle's options between requests (only the per-request ones are set
+-- again): a request must never inherit the method, body, NOBODY or timeout of the one before.
+local core = require "compshare.core"
+local nginx = require "support.nginx"
+
+local SERVER = [==[
+    location = /echo {
+      content_by_lua_block {
+        ngx.req.read_body()
+        local body = ngx.req.get_body_data() or ""
+        ngx.header["X-Method"] = ngx.req.get_method()
+        ngx.header["X-Body-Length"] = #body
+        ngx.print("got:" .. body)
+      }
+    }
+    location = /wait { content_by_lua_block { ngx.sleep(0.3) ngx.print("late") } }
+]==]
+
+describe("a reused easy handle", function()
+  local srv, session
+
+  lazy_setup(function() srv = nginx.start { log_level = "warn", server = SERVER } end)
+  lazy_teardown(function() if srv then srv.stop() end end)
+  before_each(function() session = core.session {} end)
+  after_each(function() session:close() end)
+
+  local function echo(req)
+    req.url = srv.url .. "echo"
+    local res = assert(session:request(req))
+    return { res.headers["x-method"], res.headers["x-body-length"], res.body }
+  end
+
+  it("sends each request with its own method and body, whatever came before", function()
+    assert.are.same({ "HEAD", "0", "" }, echo { method = "HEAD" })
+    assert.are.same({ "GET", "0", "got:" }, echo { method = "GET" })           -- NOBODY cleared
+    assert.are.same({ "POST", "3", "got:abc" }, echo { body = "abc" })
+    assert.are.same({ "DELETE", "0", "got:" }, echo { method = "DELETE" })     -- no earlier body
+    assert.are.same({ "PUT", "2", "got:xy" }, echo { method = "PUT", body = "xy" })
+    assert.are.same({ "POST", "0", "got:" }, echo { method = "POST" })         -- no custom method left
+    assert.are.same({ "GET", "0", "got:" }, echo { method = "GET" })
+  end)
+
+  it("applies each request's timeout, also when it goes back to an earlier one", function()
+    local url = srv.url .. "wait"
+    local res, kind = session:request { url = url, timeout = 0.1 }
+    assert.are.same({ nil, "timeout" }, { res, kind })
+    res = assert(session:request { url = url, timeout = 5 })
+    assert.are.equal("late", res.body)
+    res, kind = session:request { url = url, timeout = 0.1 }
+    assert.are.same({ nil, "timeout" }, { res, kind })
+  end)
+end)

@@ -149,9 +149,9 @@ local function finite(v)
   return v == v and v ~= HUGE and v ~= -HUGE
 end
 
--- v % 1 is NaN for NaN and +-inf, so those fail the first test.
+-- A number that is a whole value within +-2^53 (v % 1 is NaN for NaN and +-inf).
 local function is_int(v)
-  return type(v) == "number" and v % 1 == 0 and abs(v) <= 2 ^ 53
+  return v % 1 == 0 and abs(v) <= 2 ^ 53
 end
 
 --- Check a string value; returns a message or nil.
@@ -159,7 +159,7 @@ local function string_problem(v)
   if #v > validate.MAX_STRING then
     return ("string of %d bytes is longer than the %d allowed"):format(#v, validate.MAX_STRING)
   end
-  if not valid_utf8(v) then return "string is not valid UTF-8" end
+  if find(v, "[\128-\255]") and not codepoints(v) then return "string is not valid UTF-8" end
 end
 
 local SCALAR = {
@@ -440,8 +440,9 @@ local function get(t, k)
 end
 
 local function as_number(v)
-  if type(v) == "number" and finite(v) then return v end
-  if type(v) == "string" and v:match("^%-?%d+%.?%d*$") then return tonumber(v) end
+  local tv = type(v)
+  if tv == "number" and v == v and v ~= HUGE and v ~= -HUGE then return v end
+  if tv == "string" and v:match("^%-?%d+%.?%d*$") then return tonumber(v) end
 end
 
 local function same(a, b)
@@ -499,11 +500,11 @@ local function walk(r, params, st, fn, parts, v, i)
 end
 
 --- Call fn(r, params, st, value, d) for each value at the rule's dotted field path.
-local function each(r, params, st, fn)
-  local parts = split(r.field)
+local function each(r, params, st, fn, parts)
+  parts = parts or split(r.field)
   if #parts > 1 then return walk(r, params, st, fn, parts, params, 1) end
   local key = parts[1]                  -- a plain field: no walk needed
-  local v = get(params, key)
+  local v = rawget(params, key)         -- params: always a table
   if v ~= nil then
     st[1] = key
     fn(r, params, st, v, 1)
@@ -551,13 +552,11 @@ local function in_range(r, params, st, v, d)
       r.max_by and (" for " .. r.max_by.field .. " " .. tostring(get(params, r.max_by.field))) or ""))
   end
 end
-function RULES.range(r, params, st) each(r, params, st, in_range) end
 
 local function a_multiple(r, _, st, v, d)
   local n = as_number(v)
   if n and n % r.value ~= 0 then add_at(st, d, ("%s is not a multiple of %d"):format(tostring(v), r.value)) end
 end
-function RULES.multiple_of(r, params, st) each(r, params, st, a_multiple) end
 
 local function under_max_by(r, params, st, v, d)
   local by = get(params, r.by)
@@ -604,7 +603,6 @@ end
 local function unequal(r, _, st, v, d)
   if as_number(v) == r.value or v == r.value then add_at(st, d, ("%s is not allowed"):format(tostring(v))) end
 end
-function RULES.not_equal(r, params, st) each(r, params, st, unequal) end
 
 function RULES.min_items_where(r, params, add)
   local list = get(params, r.field)
@@ -661,14 +659,12 @@ local function short_enough(r, _, st, v, d)
     end
   end
 end
-function RULES.max_length(r, params, st) each(r, params, st, short_enough) end
 
 local function well_formed(r, _, st, v, d)
   if type(v) == "string" and not FORMATS[r.format](v) then
     add_at(st, d, ("%s is not shaped like %s"):format(show(v), r.example or r.format))
   end
 end
-function RULES.format(r, params, st) each(r, params, st, well_formed) end
 
 function RULES.required_when(r, params, add)
   if matches(params, r.when) and get(params, r.field) == nil then
@@ -676,16 +672,28 @@ function RULES.required_when(r, params, add)
   end
 end
 
+-- The rules whose whole work is a check of each value at their field path, by kind.
+local EACH = { range = in_range, multiple_of = a_multiple, not_equal = unequal, max_length = short_enough,
+  format = well_formed }
+for kind, fn in pairs(EACH) do
+  RULES[kind] = function(r, params, st) each(r, params, st, fn) end
+end
+
 validate.RULES = RULES
 
 ----------------------------------------------------------------------------
 
--- Compiled requests by action.
+
+-- Compiled requests by action, with `rules`: { rule, its EACH function (or false), its split field path }.
 local requests = setmetatable({}, { __mode = "k" })
 local function request_of(a)
   local obj = requests[a]
   if not obj then
     obj = compile(a.request or {}, a.open)
+    obj.rules = {}
+    for i, r in ipairs(a.rules or {}) do
+      obj.rules[i] = { r, EACH[r.kind] or false, EACH[r.kind] and split(r.field) }
+    end
     requests[a] = obj
   end
   return obj
@@ -708,11 +716,13 @@ function validate.check(a, params, defaults)
     st("", "params must be a table, got " .. type(params))
     return give_back(st)
   end
-  check_object(st, params, 0, request_of(a), defaults)
-  local rules = a.rules
+  local request = request_of(a)
+  check_object(st, params, 0, request, defaults)
+  local rules = request.rules
   for i = 1, #rules do
-    local r = rules[i]
-    RULES[r.kind](r, params, st)
+    local rule = rules[i]
+    local r, fn = rule[1], rule[2]
+    if fn then each(r, params, st, fn, rule[3]) else RULES[r.kind](r, params, st) end
   end
   return give_back(st)
 end

@@ -233,28 +233,49 @@ local function give_back(st)
   st.problems, st.more = false, 0
   pool[#pool + 1] = st
   if more > 0 then problems[#problems + 1] = { path = "", message = ("and %d more problem(s)"):format(more) } end
-  return problems or nil
+  if problems and #problems > 0 then return problems end
+  return nil
+end
+
+--- Forget the problems added since the state had `listed` of them and `more` beyond.
+local function forget(st, listed, more)
+  local problems = st.problems
+  if problems then
+    for i = #problems, listed + 1, -1 do problems[i] = nil end
+  end
+  st.more = more
 end
 
 ----------------------------------------------------------------------------
 -- Checkers: a function (st, v, d) per field, made once from the spec.
 
---- Enter a table at st[d]: cycle, depth and size checks. Returns its entry count or nil.
-local function enter(st, t, d)
+--- May the table at st[d] be entered: not one of its ancestors, not too deep?
+local function reachable(st, t, d)
   local inside = st.inside
   for i = 1, d do
     if inside[i] == t then
       add_at(st, d, "cyclic table (it contains itself)")
-      return nil
+      return false
     end
   end
   if d >= validate.MAX_DEPTH then
     add_at(st, d, "nested deeper than " .. validate.MAX_DEPTH .. " levels")
-    return nil
+    return false
   end
+  return true
+end
+
+--- The number of entries of t (at st[d]), or nil when it cannot be checked (reported).
+local function size(st, t, d)
   local n, why = count(t)
   if not n then add_at(st, d, why) end
   return n
+end
+
+--- Enter a table at st[d]: cycle, depth and size checks. Returns its entry count or nil.
+local function enter(st, t, d)
+  if not reachable(st, t, d) then return nil end
+  return size(st, t, d)
 end
 
 local check_object, object_of, NO_FIELDS_OPEN
@@ -310,34 +331,71 @@ local function check_extra(st, t, k, d, obj)
   end
 end
 
---- Check the table t (at st[d]) against a compiled object. n: its entry count when already known.
+--- The quick check of the table t (at st[d]) for the common case, all its keys being fields:
+-- each checked in the order of t's keys (counting them on the way), then the required fields
+-- looked up. Returns true when it found nothing; otherwise the caller forgets what it found
+-- and checks t in order.
+local function check_quickly(st, t, d, obj, defaults)
+  local listed, more = st.problems and #st.problems or 0, st.more
+  local by_name, n, max = obj.by_name, 0, validate.MAX_ITEMS
+  for k, v in next, t do
+    local f = by_name[k]
+    n = n + 1
+    if not f or n > max then return false end
+    st[d + 1] = k
+    f.check(st, v, d + 1)
+  end
+  local required, plain = obj.required, getmetatable(t) == nil
+  for i = 1, #required do
+    local f = required[i]
+    local name = f.name
+    local v
+    if plain then v = t[name] else v = rawget(t, name) end
+    if v == nil and not (f.common and defaults and defaults[name] ~= nil) then return false end
+  end
+  return st.more == more and (st.problems and #st.problems or 0) == listed
+end
+
+--- Check the table t (at st[d]) against a compiled object, in the spec's order: each present
+-- field checked, each missing required one reported, then the keys that are not fields.
+-- n: its entry count when already known.
 function check_object(st, t, d, obj, defaults, n)
   if type(t) ~= "table" then
     add_at(st, d, "expected an object (a table), got " .. type(t))
     return
   end
-  n = n or enter(st, t, d)
-  if not n then return end
+  if not n and not reachable(st, t, d) then return end
   local inside = st.inside
   inside[d + 1] = t
-  local known, fields = 0, obj.fields
-  local plain = getmetatable(t) == nil  -- then t[name] is rawget(t, name), without the call
-  for i = 1, #fields do
-    local f = fields[i]
-    local name = f.name
-    local v
-    if plain then v = t[name] else v = rawget(t, name) end
-    if v ~= nil then
-      known = known + 1
-      st[d + 1] = name
-      f.check(st, v, d + 1)
-    elseif f.required and not (f.common and defaults and defaults[name] ~= nil) then
-      st[d + 1] = name
-      add_at(st, d + 1, "required field is missing")
+  if not n then
+    local listed, more = st.problems and #st.problems or 0, st.more
+    if check_quickly(st, t, d, obj, defaults) then
+      inside[d + 1] = nil
+      return
     end
+    forget(st, listed, more)
+    n = size(st, t, d)
   end
-  if known < n then
-    for _, k in ipairs(extra_keys(t, obj.by_name)) do check_extra(st, t, k, d, obj) end
+  if n then
+    local known, fields = 0, obj.fields
+    local plain = getmetatable(t) == nil  -- then t[name] is rawget(t, name), without the call
+    for i = 1, #fields do
+      local f = fields[i]
+      local name = f.name
+      local v
+      if plain then v = t[name] else v = rawget(t, name) end
+      if v ~= nil then
+        known = known + 1
+        st[d + 1] = name
+        f.check(st, v, d + 1)
+      elseif f.required and not (f.common and defaults and defaults[name] ~= nil) then
+        st[d + 1] = name
+        add_at(st, d + 1, "required field is missing")
+      end
+    end
+    if known < n then
+      for _, k in ipairs(extra_keys(t, obj.by_name)) do check_extra(st, t, k, d, obj) end
+    end
   end
   inside[d + 1] = nil
 end
@@ -405,15 +463,17 @@ local function checker(field)
   return check_any
 end
 
--- Compiled objects: { fields = { {name, required, common, check} }, by_name, names, open }, by field list.
+-- Compiled objects: { fields = { {name, required, common, check} }, by_name, names, required, open },
+-- by field list.
 local objects = setmetatable({}, { __mode = "k" })
 
 local function compile(fields, open)
-  local obj = { fields = {}, by_name = {}, names = {}, open = open }
+  local obj = { fields = {}, by_name = {}, names = {}, required = {}, open = open }
   objects[fields] = obj                 -- before its fields: a model may contain itself
   for i, f in ipairs(fields) do
-    obj.fields[i] = { name = f.name, required = f.required, common = f.common, check = checker(f) }
-    obj.by_name[f.name], obj.names[i] = f, f.name
+    local c = { name = f.name, required = f.required, common = f.common, check = checker(f) }
+    obj.fields[i], obj.by_name[f.name], obj.names[i] = c, c, f.name
+    if f.required then obj.required[#obj.required + 1] = c end
   end
   return obj
 end

@@ -492,7 +492,8 @@ end
 ----------------------------------------------------------------------------
 -- Rules: the documented constraints, by kind. Each gets (rule, params, st), st being the
 -- check's state: st(path, message) adds a problem, and rules on a dotted path ("Disks.N.Type")
--- push the keys of the value they check on its stack, like the field checks.
+-- push the keys of the value they check on its stack, like the field checks. params is always
+-- a table here (validate.check reports anything else), so rules read it with rawget.
 
 local function get(t, k)
   if type(t) ~= "table" then return nil end
@@ -513,7 +514,7 @@ end
 
 local function matches(params, when)
   for k, want in pairs(when) do
-    if not same(get(params, k), want) then return false end
+    if not same(rawget(params, k), want) then return false end
   end
   return true
 end
@@ -603,13 +604,13 @@ local function in_range(r, params, st, v, d)
   if not n then return end
   local max = r.max
   if r.max_by then
-    local by = get(params, r.max_by.field)
+    local by = rawget(params, r.max_by.field)
     max = r.max_by.values[by] or max
   end
   if r.min and n < r.min then add_at(st, d, ("%s is below the minimum %s"):format(tostring(v), tostring(r.min))) end
   if max and n > max then
     add_at(st, d, ("%s is above the maximum %s%s"):format(tostring(v), tostring(max),
-      r.max_by and (" for " .. r.max_by.field .. " " .. tostring(get(params, r.max_by.field))) or ""))
+      r.max_by and (" for " .. r.max_by.field .. " " .. tostring(rawget(params, r.max_by.field))) or ""))
   end
 end
 
@@ -619,7 +620,7 @@ local function a_multiple(r, _, st, v, d)
 end
 
 local function under_max_by(r, params, st, v, d)
-  local by = get(params, r.by)
+  local by = rawget(params, r.by)
   local max = r.max[by]
   local n = as_number(v)
   if n and n > max * r.scale then
@@ -628,14 +629,14 @@ local function under_max_by(r, params, st, v, d)
   end
 end
 function RULES.max_by(r, params, st)
-  local by = get(params, r.by)
+  local by = rawget(params, r.by)
   if type(by) ~= "string" or not r.max[by] then return end
   each(r, params, st, under_max_by)
 end
 
 function RULES.forbidden_when(r, params, add)
   if not matches(params, r.when) then return end
-  local v = get(params, r.field)
+  local v = rawget(params, r.field)
   if in_list(r.values, v) then
     add(r.field, ("%s cannot be used with %s"):format(show(v), describe_when(r.when)))
   end
@@ -647,14 +648,14 @@ local function not_the_value(r, _, st, v, d)
   end
 end
 function RULES.only_with(r, params, st)
-  local by = get(params, r.by)
+  local by = rawget(params, r.by)
   if in_list(r.values, by) then return end
   each(r, params, st, not_the_value)
 end
 
 function RULES.allowed_when(r, params, add)
-  local by = get(params, r.by)
-  local v = get(params, r.field)
+  local by = rawget(params, r.by)
+  local v = rawget(params, r.field)
   if v == nil or not in_list(r.when_in, by) or in_list(r.values, v) then return end
   add(r.field, ("%s is not available for %s %s (use %s)"):format(show(v), r.by, tostring(by),
     table.concat(r.values, " or ")))
@@ -665,7 +666,7 @@ local function unequal(r, _, st, v, d)
 end
 
 function RULES.min_items_where(r, params, add)
-  local list = get(params, r.field)
+  local list = rawget(params, r.field)
   if type(list) ~= "table" then return end
   local n = 0
   for i = 1, validate.MAX_ITEMS do
@@ -679,7 +680,7 @@ function RULES.min_items_where(r, params, add)
 end
 
 function RULES.max_items(r, params, add)
-  local list = get(params, r.field)
+  local list = rawget(params, r.field)
   if type(list) ~= "table" then return end
   local n = 0
   while n <= r.max and rawget(list, n + 1) ~= nil do n = n + 1 end
@@ -727,7 +728,7 @@ local function well_formed(r, _, st, v, d)
 end
 
 function RULES.required_when(r, params, add)
-  if matches(params, r.when) and get(params, r.field) == nil then
+  if matches(params, r.when) and rawget(params, r.field) == nil then
     add(r.field, "required when " .. describe_when(r.when))
   end
 end

@@ -425,24 +425,32 @@ local function object_checker(model)
   return function(st, v, d) return check_object(st, v, d, object_of(model)) end
 end
 
+--- Is v plainly fine as a value of scalar type `want`? Decided inline, without calls, for the
+-- common case; a false answer is not a verdict: SCALAR[want] then says whether and why v is wrong.
+local function plainly_fine(want, v)
+  if want == "bool" then return v == true or v == false or v == "true" or v == "false" end
+  local tv = type(v)
+  if want == "string" then return tv == "string" and #v <= validate.MAX_STRING and not find(v, "[\128-\255]") end
+  if tv ~= "number" then return false end
+  if want == "int" then return v % 1 == 0 and v >= -2 ^ 53 and v <= 2 ^ 53 end
+  return v == v and v ~= HUGE and v ~= -HUGE  -- float
+end
+
 local function scalar_checker(field)
-  local scalar = SCALAR[field.type]
-  if not field.enum then
-    return function(st, v, d)
-      local m = scalar(v, field)
-      if m then add_at(st, d, m) end
-    end
+  local want = field.type
+  local scalar = SCALAR[want]
+  local allowed, shown
+  if field.enum then
+    allowed, shown = {}, {}
+    for i, e in ipairs(field.enum) do allowed[e], shown[i] = true, tostring(e) end
+    shown = table.concat(shown, ", ")
   end
-  local allowed, shown = {}, {}
-  for i, e in ipairs(field.enum) do allowed[e], shown[i] = true, tostring(e) end
-  shown = table.concat(shown, ", ")
   return function(st, v, d)
-    local m = scalar(v, field)
-    if m then
-      add_at(st, d, m)
-    elseif not allowed[v] then
-      add_at(st, d, ("%s is not one of %s"):format(show(v), shown))
+    if not plainly_fine(want, v) then
+      local m = scalar(v, field)
+      if m then return add_at(st, d, m) end
     end
+    if allowed and not allowed[v] then add_at(st, d, ("%s is not one of %s"):format(show(v), shown)) end
   end
 end
 

@@ -331,6 +331,17 @@ local function check_extra(st, t, k, d, obj)
   end
 end
 
+--- Is v plainly fine as a value of scalar type `want`? Decided inline, without calls, for the
+-- common case; a false answer is not a verdict: SCALAR[want] then says whether and why v is wrong.
+local function plainly_fine(want, v)
+  if want == "bool" then return v == true or v == false or v == "true" or v == "false" end
+  local tv = type(v)
+  if want == "string" then return tv == "string" and #v <= validate.MAX_STRING and not find(v, "[\128-\255]") end
+  if tv ~= "number" then return false end
+  if want == "int" then return v % 1 == 0 and v >= -2 ^ 53 and v <= 2 ^ 53 end
+  return v == v and v ~= HUGE and v ~= -HUGE  -- float
+end
+
 --- The quick check of the table t (at st[d]) for the common case, all its keys being fields:
 -- each checked in the order of t's keys (counting them on the way), then the required fields
 -- looked up. Returns true when it found nothing; otherwise the caller forgets what it found
@@ -342,8 +353,13 @@ local function check_quickly(st, t, d, obj, defaults)
     local f = by_name[k]
     n = n + 1
     if not f or n > max then return false end
-    st[d + 1] = k
-    f.check(st, v, d + 1)
+    local want = f.scalar
+    if want then                        -- a scalar: judged here, without its checker's call
+      if not plainly_fine(want, v) or (f.allowed and not f.allowed[v]) then return false end
+    else
+      st[d + 1] = k
+      f.check(st, v, d + 1)
+    end
   end
   local required, plain = obj.required, getmetatable(t) == nil
   for i = 1, #required do
@@ -425,26 +441,18 @@ local function object_checker(model)
   return function(st, v, d) return check_object(st, v, d, object_of(model)) end
 end
 
---- Is v plainly fine as a value of scalar type `want`? Decided inline, without calls, for the
--- common case; a false answer is not a verdict: SCALAR[want] then says whether and why v is wrong.
-local function plainly_fine(want, v)
-  if want == "bool" then return v == true or v == false or v == "true" or v == "false" end
-  local tv = type(v)
-  if want == "string" then return tv == "string" and #v <= validate.MAX_STRING and not find(v, "[\128-\255]") end
-  if tv ~= "number" then return false end
-  if want == "int" then return v % 1 == 0 and v >= -2 ^ 53 and v <= 2 ^ 53 end
-  return v == v and v ~= HUGE and v ~= -HUGE  -- float
+--- The enum of a field as a set, and as the text listing it; nil without an enum.
+local function enum_of(field)
+  if not field.enum then return nil end
+  local allowed, shown = {}, {}
+  for i, e in ipairs(field.enum) do allowed[e], shown[i] = true, tostring(e) end
+  return allowed, table.concat(shown, ", ")
 end
 
 local function scalar_checker(field)
   local want = field.type
   local scalar = SCALAR[want]
-  local allowed, shown
-  if field.enum then
-    allowed, shown = {}, {}
-    for i, e in ipairs(field.enum) do allowed[e], shown[i] = true, tostring(e) end
-    shown = table.concat(shown, ", ")
-  end
+  local allowed, shown = enum_of(field)
   return function(st, v, d)
     if not plainly_fine(want, v) then
       local m = scalar(v, field)
@@ -471,15 +479,16 @@ local function checker(field)
   return check_any
 end
 
--- Compiled objects: { fields = { {name, required, common, check} }, by_name, names, required, open },
--- by field list.
+-- Compiled objects: { fields = { {name, required, common, check, scalar = type or false, allowed = enum set} },
+-- by_name, names, required, open }, by field list.
 local objects = setmetatable({}, { __mode = "k" })
 
 local function compile(fields, open)
   local obj = { fields = {}, by_name = {}, names = {}, required = {}, open = open }
   objects[fields] = obj                 -- before its fields: a model may contain itself
   for i, f in ipairs(fields) do
-    local c = { name = f.name, required = f.required, common = f.common, check = checker(f) }
+    local c = { name = f.name, required = f.required, common = f.common, check = checker(f),
+                scalar = SCALAR[f.type] and not f.numeric_string and f.type, allowed = enum_of(f) }
     obj.fields[i], obj.by_name[f.name], obj.names[i] = c, c, f.name
     if f.required then obj.required[#obj.required + 1] = c end
   end

@@ -278,7 +278,7 @@ local function enter(st, t, d)
   return size(st, t, d)
 end
 
-local check_object, object_of, NO_FIELDS_OPEN
+local check_object, check_table, object_of, NO_FIELDS_OPEN
 
 --- Any value without a declared type: scalars, or tables of such.
 local function check_any(st, v, d)
@@ -291,7 +291,7 @@ local function check_any(st, v, d)
   elseif tv == "table" then
     local n = enter(st, v, d)
     if not n then return end
-    if not is_sequence(v, n) then return check_object(st, v, d, NO_FIELDS_OPEN, nil, n) end
+    if not is_sequence(v, n) then return check_table(st, v, d, NO_FIELDS_OPEN, nil, n) end
     st.inside[d + 1] = v
     for i = 1, n do
       st[d + 1] = i
@@ -375,11 +375,7 @@ end
 --- Check the table t (at st[d]) against a compiled object, in the spec's order: each present
 -- field checked, each missing required one reported, then the keys that are not fields.
 -- n: its entry count when already known.
-function check_object(st, t, d, obj, defaults, n)
-  if type(t) ~= "table" then
-    add_at(st, d, "expected an object (a table), got " .. type(t))
-    return
-  end
+function check_table(st, t, d, obj, defaults, n)
   if not n and not reachable(st, t, d) then return end
   local inside = st.inside
   inside[d + 1] = t
@@ -414,6 +410,15 @@ function check_object(st, t, d, obj, defaults, n)
     end
   end
   inside[d + 1] = nil
+end
+
+--- check_table for any value: one that is not a table is reported.
+function check_object(st, t, d, obj, defaults)
+  if type(t) ~= "table" then
+    add_at(st, d, "expected an object (a table), got " .. type(t))
+    return
+  end
+  return check_table(st, t, d, obj, defaults)
 end
 
 local function array_checker(check_elem)
@@ -762,18 +767,25 @@ validate.RULES = RULES
 ----------------------------------------------------------------------------
 
 
--- Compiled requests by action, with `rules`: { rule, its EACH function (or false), its split field path }.
+-- Compiled requests, by action spec entry and by action name, with `rules`: { rule, its EACH
+-- function (or false), its split field path }.
 local requests = setmetatable({}, { __mode = "k" })
 local function request_of(a)
-  local obj = requests[a]
+  local entry = a
+  if type(a) == "string" then
+    entry = spec.actions[a]
+    if not entry then error("compshare: unknown action " .. a, 0) end
+  end
+  local obj = requests[entry]
   if not obj then
-    obj = compile(a.request or {}, a.open)
+    obj = compile(entry.request or {}, entry.open)
     obj.rules = {}
-    for i, r in ipairs(a.rules or {}) do
+    for i, r in ipairs(entry.rules or {}) do
       obj.rules[i] = { r, EACH[r.kind] or false, EACH[r.kind] and split(r.field) }
     end
-    requests[a] = obj
+    requests[entry] = obj
   end
+  requests[a] = obj
   return obj
 end
 
@@ -783,19 +795,14 @@ local NO_PARAMS = {}
 -- defaults: client-level values of common fields ({Region=, Zone=, ProjectId=}).
 -- Returns nil when all is well, else the list of problems.
 function validate.check(a, params, defaults)
-  if type(a) == "string" then
-    local named = spec.actions[a]
-    if not named then error("compshare: unknown action " .. a, 0) end
-    a = named
-  end
+  local request = requests[a] or request_of(a)
   if params == nil then params = NO_PARAMS end
   local st = take_state()
   if type(params) ~= "table" then
     st("", "params must be a table, got " .. type(params))
     return give_back(st)
   end
-  local request = request_of(a)
-  check_object(st, params, 0, request, defaults)
+  check_table(st, params, 0, request, defaults)
   local rules = request.rules
   for i = 1, #rules do
     local rule = rules[i]

@@ -15,7 +15,7 @@ local function unknown_action(name)
 end
 
 local function action_spec(name, level)
-  local a = type(name) == "string" and spec.actions[name]
+  local a = spec.actions[name]          -- nil for any name that is not an action's, strings or not
   if not a then error(unknown_action(name), level + 1) end
   return a
 end
@@ -60,10 +60,10 @@ end
 -- the params it sends).
 function api.prepare(client, action, params)
   local a = action_spec(action, 2)
-  local problems = validate.check(a, params, defaults(client))
+  local problems = validate.check(a, params, views[client] or defaults(client))
   if problems then return nil, errors.validation(action, problems) end
   local out = params or {}
-  local list = fills_of(a)
+  local list = fills[a] or fills_of(a)
   for i = 1, #list do
     local name, value = list[i][1], list[i][2]
     if rawget(out, name) == nil then

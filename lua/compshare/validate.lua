@@ -186,12 +186,13 @@ local SCALAR = {
 }
 
 ----------------------------------------------------------------------------
--- The state of one check: the problems found, the path to the value being
+-- The state of one check: the problems found; the path to the value being
 -- checked, kept as a stack of keys (st[1..d]) and joined into "Disks[1].Type"
--- only when a problem is reported, and the tables being checked by depth
--- (st.inside[1..d], the ancestors: a value among them is a cycle). Calling the state adds a problem at a path
--- given as a string (the rules' `add`). States are reused: a check takes one
--- from the pool and gives it back, so a check on the happy path allocates nothing.
+-- only when a problem is reported; and the tables being checked, by depth
+-- (st.inside[1..d], the ancestors: a value among them is a cycle). Calling the
+-- state adds a problem at a path given as a string (the rules' `add`). States
+-- are reused: a check takes one from the pool and gives it back, so a check on
+-- the happy path allocates nothing.
 
 local State = {}
 State.__index = State
@@ -331,8 +332,8 @@ local function check_extra(st, t, k, d, obj)
   end
 end
 
---- Is v plainly fine as a value of scalar type `want`? Decided inline, without calls, for the
--- common case; a false answer is not a verdict: SCALAR[want] then says whether and why v is wrong.
+--- Is v plainly fine as a value of scalar type `want`? Decided for the common case with at most
+-- a call of type and of find; false is no verdict: SCALAR[want] then says whether and why v is wrong.
 local function plainly_fine(want, v)
   if want == "bool" then return v == true or v == false or v == "true" or v == "false" end
   local tv = type(v)
@@ -344,10 +345,9 @@ end
 
 --- The quick check of the table t (at st[d]) for the common case, all its keys being fields:
 -- each checked in the order of t's keys (counting them on the way), then the required fields
--- looked up. Returns true when it found nothing; otherwise the caller forgets what it found
--- and checks t in order.
+-- looked up. Returns false at a key that is not a field, a scalar that is not plainly fine or
+-- a missing required field; the caller also looks whether the nested checks added problems.
 local function check_quickly(st, t, d, obj, defaults)
-  local listed, more = st.problems and #st.problems or 0, st.more
   local by_name, n, max = obj.by_name, 0, validate.MAX_ITEMS
   for k, v in next, t do
     local f = by_name[k]
@@ -369,19 +369,21 @@ local function check_quickly(st, t, d, obj, defaults)
     if plain then v = t[name] else v = rawget(t, name) end
     if v == nil and not (f.common and defaults and defaults[name] ~= nil) then return false end
   end
-  return st.more == more and (st.problems and #st.problems or 0) == listed
+  return true
 end
 
 --- Check the table t (at st[d]) against a compiled object, in the spec's order: each present
 -- field checked, each missing required one reported, then the keys that are not fields.
--- n: its entry count when already known.
+-- n: its entry count when already known. Without it the quick check comes first; only when
+-- it finds something is that forgotten and t checked in order, so problems come in that order.
 function check_table(st, t, d, obj, defaults, n)
   if not n and not reachable(st, t, d) then return end
   local inside = st.inside
   inside[d + 1] = t
   if not n then
     local listed, more = st.problems and #st.problems or 0, st.more
-    if check_quickly(st, t, d, obj, defaults) then
+    if check_quickly(st, t, d, obj, defaults) and st.more == more
+       and (st.problems and #st.problems or 0) == listed then
       inside[d + 1] = nil
       return
     end

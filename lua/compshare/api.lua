@@ -161,13 +161,13 @@ local function extend(base)
     end
     return mt
   end
-  -- The methods api.lookup found are kept in `found`, the same for every client:
-  -- a typed call then reads its method without calling a function.
+  -- What a lookup found (a method of the client's class, a typed method) is kept in `found`,
+  -- the same for every client (a class's methods do not change): the next lookup of that name
+  -- reads it without calling a function.
   local found = {}
   mt.__index = setmetatable(found, { __index = function(_, key)
     local v = index and index[key]
-    if v ~= nil then return v end
-    v = api.lookup(key)
+    if v == nil then v = api.lookup(key) end
     if v ~= nil then found[key] = v end
     return v
   end })

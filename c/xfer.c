@@ -93,6 +93,33 @@ static int is_header_value(const char *s, size_t len)
     return strlen(s) == len && !strpbrk(s, "\r\n");
 }
 
+/* Appends "Name: value" to x->headers ("Name;" is curl's way to send an empty value), built
+ * in a stack buffer when it fits (no Lua string per header). */
+static void add_header_line(lua_State *L, cs_xfer *x, const char *name, size_t nlen, const char *value,
+                            size_t vlen)
+{
+    char small[256], *line;
+    size_t len = nlen + (vlen ? 2 + vlen : 1);
+    struct curl_slist *list;
+    line = len < sizeof small ? small : malloc(len + 1);
+    if (!line)
+        luaL_error(L, "compshare: out of memory");
+    memcpy(line, name, nlen);
+    if (vlen) {
+        memcpy(line + nlen, ": ", 2);
+        memcpy(line + nlen + 2, value, vlen);
+    } else {
+        line[nlen] = ';';
+    }
+    line[len] = '\0';
+    list = curl_slist_append(x->headers, line);
+    if (line != small)
+        free(line);
+    if (!list)
+        luaL_error(L, "compshare: out of memory");
+    x->headers = list;
+}
+
 /* Checks the headers table at the top; with x, appends "Name: value" lines to x->headers. */
 static void read_headers(lua_State *L, int pos, cs_xfer *x)
 {
@@ -117,15 +144,8 @@ static void read_headers(lua_State *L, int pos, cs_xfer *x)
             bad_request(L, pos, lua_pushfstring(L, "bad header name '%s'", name));
         if (!is_header_value(value, vlen))
             bad_request(L, pos, lua_pushfstring(L, "header '%s' has a line break or NUL in its value", name));
-        if (x) {
-            /* "Name;" is curl's way to send a header with an empty value. */
-            const char *line = vlen ? lua_pushfstring(L, "%s: %s", name, value) : lua_pushfstring(L, "%s;", name);
-            struct curl_slist *list = curl_slist_append(x->headers, line);
-            if (!list)
-                luaL_error(L, "compshare: out of memory");
-            x->headers = list;
-            lua_pop(L, 1);
-        }
+        if (x)
+            add_header_line(L, x, name, nlen, value, vlen);
         lua_pop(L, 2);
     }
 }

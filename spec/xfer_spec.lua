@@ -10,6 +10,9 @@ local SERVER = [==[
         local body = ngx.req.get_body_data() or ""
         ngx.header["X-Method"] = ngx.req.get_method()
         ngx.header["X-Body-Length"] = #body
+        local h = ngx.req.get_headers()
+        ngx.header["X-Long-Length"] = h["x-long"] and #h["x-long"] or "none"
+        ngx.header["X-Empty"] = h["x-empty"] == "" and "empty" or tostring(h["x-empty"])
         ngx.print("got:" .. body)
       }
     }
@@ -38,6 +41,14 @@ describe("a reused easy handle", function()
     assert.are.same({ "PUT", "2", "got:xy" }, echo { method = "PUT", body = "xy" })
     assert.are.same({ "POST", "0", "got:" }, echo { method = "POST" })         -- no custom method left
     assert.are.same({ "GET", "0", "got:" }, echo { method = "GET" })
+  end)
+
+  it("sends short, long and empty header values", function()
+    local res = assert(session:request { url = srv.url .. "echo", method = "GET",
+                                         headers = { ["X-Long"] = ("v"):rep(1000), ["X-Empty"] = "" } })
+    assert.are.same({ "1000", "empty" }, { res.headers["x-long-length"], res.headers["x-empty"] })
+    res = assert(session:request { url = srv.url .. "echo", method = "GET", headers = { ["X-Long"] = "short" } })
+    assert.are.same({ "5", "nil" }, { res.headers["x-long-length"], res.headers["x-empty"] })
   end)
 
   it("applies each request's timeout, also when it goes back to an earlier one", function()

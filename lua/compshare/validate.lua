@@ -332,17 +332,6 @@ local function check_extra(st, t, k, d, obj)
   end
 end
 
---- Is v plainly fine as a value of scalar type `want`? Decided for the common case with at most
--- a call of type and of find; false is no verdict: SCALAR[want] then says whether and why v is wrong.
-local function plainly_fine(want, v)
-  if want == "bool" then return v == true or v == false or v == "true" or v == "false" end
-  local tv = type(v)
-  if want == "string" then return tv == "string" and #v <= validate.MAX_STRING and not find(v, "[\128-\255]") end
-  if tv ~= "number" then return false end
-  if want == "int" then return v % 1 == 0 and v >= -2 ^ 53 and v <= 2 ^ 53 end
-  return v == v and v ~= HUGE and v ~= -HUGE  -- float
-end
-
 --- The quick check of the table t (at st[d]) for the common case, all its keys being fields:
 -- each checked in the order of t's keys (counting them on the way), then the required fields
 -- looked up. Returns false at a key that is not a field, a scalar that is not plainly fine or
@@ -354,8 +343,20 @@ local function check_quickly(st, t, d, obj, defaults)
     n = n + 1
     if not f or n > max then return false end
     local want = f.scalar
-    if want then                        -- a scalar: judged here, without its checker's call
-      if not plainly_fine(want, v) or (f.allowed and not f.allowed[v]) then return false end
+    if want then
+      -- A scalar is judged here, without a call of its checker, when it is plainly fine (a short
+      -- ASCII string, a whole number within 2^53, a finite number, a boolean) and in its enum.
+      -- Anything else is no verdict: the checker then says whether and why it is wrong.
+      local fine
+      if want == "bool" then
+        fine = v == true or v == false or v == "true" or v == "false"
+      elseif want == "string" then
+        fine = type(v) == "string" and #v <= validate.MAX_STRING and not find(v, "[\128-\255]")
+      elseif type(v) == "number" then
+        if want == "int" then fine = v % 1 == 0 and v >= -2 ^ 53 and v <= 2 ^ 53
+        else fine = v == v and v ~= HUGE and v ~= -HUGE end
+      end
+      if not fine or (f.allowed and not f.allowed[v]) then return false end
     else
       st[d + 1] = k
       f.check(st, v, d + 1)
@@ -457,14 +458,11 @@ local function enum_of(field)
 end
 
 local function scalar_checker(field)
-  local want = field.type
-  local scalar = SCALAR[want]
+  local scalar = SCALAR[field.type]
   local allowed, shown = enum_of(field)
   return function(st, v, d)
-    if not plainly_fine(want, v) then
-      local m = scalar(v, field)
-      if m then return add_at(st, d, m) end
-    end
+    local m = scalar(v, field)
+    if m then return add_at(st, d, m) end
     if allowed and not allowed[v] then add_at(st, d, ("%s is not one of %s"):format(show(v), shown)) end
   end
 end

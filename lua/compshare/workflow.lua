@@ -319,6 +319,18 @@ local function start_image(client, uhost_id, image_params, opts)
   return id
 end
 
+--- After a start step: nil, err when it failed; else wait() and return id, item,
+-- or nil, err with err.partial = { [key] = id } when the wait failed.
+local function then_wait(id, err, key, wait)
+  if not id then return nil, err end
+  local item, werr = wait()
+  if not item then
+    werr.partial = { [key] = id }
+    return nil, werr
+  end
+  return id, item
+end
+
 --- create_instance(client, params, opts) -> uhost_id, instance | nil, err
 -- Creates one instance and waits until it is Running. When the wait fails,
 -- err.partial = { UHostId = ... } names the instance that was made.
@@ -332,13 +344,9 @@ function workflow.create_instance(client, params, opts)
   end
   opts = opts or {}
   local id, err = start_instance(client, params, opts)
-  if not id then return nil, err end
-  local inst, werr = workflow.wait_instance(client, id, "Running", with_timeout(opts, "instance_timeout"))
-  if not inst then
-    werr.partial = { UHostId = id }
-    return nil, werr
-  end
-  return id, inst
+  return then_wait(id, err, "UHostId", function()
+    return workflow.wait_instance(client, id, "Running", with_timeout(opts, "instance_timeout"))
+  end)
 end
 
 --- snapshot(client, uhost_id, image_params, opts) -> image_id, image | nil, err
@@ -349,13 +357,9 @@ function workflow.snapshot(client, uhost_id, image_params, opts)
   check_id(uhost_id, "uhost_id", "snapshot")
   if type(image_params) ~= "table" then error("compshare.workflow.snapshot: image_params must be a table", 2) end
   local id, err = start_image(client, uhost_id, image_params, opts)
-  if not id then return nil, err end
-  local image, werr = workflow.wait_image(client, id, with_timeout(opts, "image_timeout"))
-  if not image then
-    werr.partial = { CompShareImageId = id }
-    return nil, werr
-  end
-  return id, image
+  return then_wait(id, err, "CompShareImageId", function()
+    return workflow.wait_image(client, id, with_timeout(opts, "image_timeout"))
+  end)
 end
 
 --- publish(client, image_id, params [, opts]) -> response | nil, err

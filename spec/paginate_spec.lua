@@ -32,11 +32,7 @@ local function collect(iter)
   return items, errs
 end
 
-local function rep(x, n)
-  local out = {}
-  for i = 1, n do out[i] = x end
-  return out
-end
+local rep = require("support.fixtures").rep
 
 describe("client:paginate", function()
   it("walks Offset/Limit with TotalCount and stops exactly at the end", function()

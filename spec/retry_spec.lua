@@ -23,11 +23,7 @@ local function http(status, headers)
   return { status = status, headers = headers or {}, body = "busy" }
 end
 
-local function rep(answer, n)
-  local out = {}
-  for i = 1, n do out[i] = answer end
-  return out
-end
+local rep = require("support.fixtures").rep
 
 describe("retry policy", function()
   it("does not retry by default (max_retries = 0)", function()

@@ -11,4 +11,11 @@ function fixtures.instance(over)
   return p
 end
 
+--- A list of n copies of x (the same value each time).
+function fixtures.rep(x, n)
+  local out = {}
+  for i = 1, n do out[i] = x end
+  return out
+end
+
 return fixtures

@@ -3,7 +3,7 @@
 -- running the same script.
 local lib = require "lib"
 
-local RUNTIME = "build/bin/compshare"
+local RUNTIME = "build/bin/compshare-lua"
 
 local function file_exists(path)
   local f = io.open(path)
@@ -39,7 +39,7 @@ return function(ctx)
                         base_what = "lua5.4 + compshare.core, same script (kB)", base = plain_kb,
                         ratio = runtime_kb / plain_kb, ratio_means = "x" }
   else
-    rows[#rows + 1] = { what = "compshare runtime peak RSS", skipped = RUNTIME .. " not built (make build)" }
+    rows[#rows + 1] = { what = "compshare-lua runtime peak RSS", skipped = RUNTIME .. " not built (make build)" }
   end
   return rows
 end

@@ -1,4 +1,4 @@
-/* embedded.h - Lua sources compiled into the compshare runtime (build/embedded.c, made by tools/embed.lua). */
+/* embedded.h - Lua sources compiled into the compshare-lua runtime (build/embedded.c, made by tools/embed.lua). */
 #ifndef COMPSHARE_EMBEDDED_H
 #define COMPSHARE_EMBEDDED_H
 

@@ -1,4 +1,4 @@
-/* main.c - the compshare runtime: Lua 5.4 with compshare.core linked in and the
+/* main.c - the compshare-lua runtime: Lua 5.4 with compshare.core linked in and the
  * Lua sources embedded, so it runs with no LUA_PATH. The front end is the Lua
  * module compshare.cli; this file only sets up the state and hands over argv. */
 #include <stdio.h>
@@ -101,7 +101,7 @@ int main(int argc, char **argv)
     int status, code;
     lua_State *L = luaL_newstate();
     if (L == NULL) {
-        fputs("compshare: cannot create the Lua state (out of memory)\n", stderr);
+        fputs("compshare-lua: cannot create the Lua state (out of memory)\n", stderr);
         return 1;
     }
     lua_pushcfunction(L, traceback);
@@ -110,7 +110,7 @@ int main(int argc, char **argv)
     lua_pushlightuserdata(L, argv);
     status = lua_pcall(L, 2, 1, 1);
     if (status != LUA_OK) {
-        fprintf(stderr, "compshare: %s\n", lua_tostring(L, -1));
+        fprintf(stderr, "compshare-lua: %s\n", lua_tostring(L, -1));
         code = 1;
     } else {
         code = (int)lua_tointeger(L, -1);

@@ -1,7 +1,7 @@
 --- Create N instances, wait until all of them run, then stop them all.
 --
 --   lua5.4 examples/fleet.lua [N]     (with LUA_PATH/LUA_CPATH set to the repo)
---   compshare run examples/fleet.lua [N]
+--   compshare-lua run examples/fleet.lua [N]
 --
 -- Runs on the offline sandbox unless UCLOUD_PUBLIC_KEY and UCLOUD_PRIVATE_KEY
 -- are set (COMPSHARE_IMAGE_ID and COMPSHARE_GPU_TYPE pick the image and GPU).

@@ -1,7 +1,7 @@
 --- List the system and app images, page by page.
 --
 --   lua5.4 examples/list_images.lua [PAGE_SIZE]     (with LUA_PATH/LUA_CPATH set to the repo)
---   compshare run examples/list_images.lua [PAGE_SIZE]
+--   compshare-lua run examples/list_images.lua [PAGE_SIZE]
 --
 -- Runs on the offline sandbox unless UCLOUD_PUBLIC_KEY and UCLOUD_PRIVATE_KEY are set.
 local sandbox = require "compshare.sandbox"

@@ -2,7 +2,7 @@
 -- the community market, and stop the instance.
 --
 --   lua5.4 examples/snapshot_and_publish.lua [IMAGE_NAME]     (with LUA_PATH/LUA_CPATH set to the repo)
---   compshare run examples/snapshot_and_publish.lua [IMAGE_NAME]
+--   compshare-lua run examples/snapshot_and_publish.lua [IMAGE_NAME]
 --
 -- Runs on the offline sandbox unless UCLOUD_PUBLIC_KEY and UCLOUD_PRIVATE_KEY
 -- are set (then also set UCLOUD_REGION / UCLOUD_ZONE; COMPSHARE_IMAGE_ID and

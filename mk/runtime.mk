@@ -1,10 +1,11 @@
-# The compshare runtime (issue 4): a Lua 5.4 host with compshare.core linked in
+# The compshare-lua runtime (issue 4): a Lua 5.4 host with compshare.core linked in
 # and every lua/compshare/**/*.lua embedded (build/embedded.c, generated).
-#   make                  also builds build/bin/compshare
+#   make                  also builds build/bin/compshare-lua
 #   make demo             deps + build + examples/snapshot_and_publish.lua on the sandbox
 #   make rock-check       luarocks make for Lua 5.4 and 5.1 into a temp tree, then loads both
 
-RUNTIME      := build/bin/compshare
+RUNTIME      := build/bin/compshare-lua
+OLD_RUNTIME  := build/bin/compshare
 EMBED_SRC    := $(sort $(shell find lua/compshare -name '*.lua'))
 LUA54_LIB    ?= -llua5.4
 
@@ -22,6 +23,7 @@ $(RUNTIME): c/main.c c/embedded.h build/embedded.c $(CORE_SRC) $(CORE_HDR)
 	$(CC) $(CFLAGS) $(WARN) -std=c99 -D_POSIX_C_SOURCE=200809L -DCOMPSHARE_VERSION='"$(VERSION)"' \
 	  -Ic -I$(LUA54_INC) $(PKG_CFLAGS) -o $@ c/main.c build/embedded.c $(CORE_SRC) \
 	  $(LUA54_LIB) $(PKG_LIBS) -lm $(LDFLAGS)
+	@rm -f $(OLD_RUNTIME)   # the runtime was called compshare before; that name belongs to compshare-cli
 
 demo: deps build
 	$(RUNTIME) run --sandbox examples/snapshot_and_publish.lua
@@ -47,7 +49,7 @@ rock-install:
 	install -d $(INST_LIBDIR)/compshare
 	install -m 755 $(ROCK_DIR)/core.so $(INST_LIBDIR)/compshare/core.so
 	for f in $(EMBED_SRC); do install -D -m 644 $$f $(INST_LUADIR)/$${f#lua/} || exit 1; done
-	$(if $(ROCK_IS_54),install -D -m 755 $(RUNTIME) $(INST_BINDIR)/compshare)
+	$(if $(ROCK_IS_54),install -D -m 755 $(RUNTIME) $(INST_BINDIR)/compshare-lua)
 
 # Both luarocks builds into a temp tree, then load compshare + compshare.core from it
 # with lua5.4 and luajit, and run the installed runtime.
@@ -67,5 +69,5 @@ rock-check:
 	( cd "$$TREE"; eval "$$(luarocks --lua-version=5.4 --tree "$$TREE" path)"; $(LUA54) -e '$(ROCK_CHECK_LOAD)' ); \
 	( cd "$$TREE"; eval "$$(luarocks --lua-version=5.1 --tree "$$TREE" path)"; $(LUAJIT) -e '$(ROCK_CHECK_LOAD)' ); \
 	! ldd "$$TREE/lib/lua/5.1/compshare/core.so" | grep -q liblua || { echo "rock-check: the 5.1 core.so links liblua"; exit 1; }; \
-	env -i PATH=/usr/bin:/bin HOME="$$TREE" "$$TREE/bin/compshare" --version; \
+	env -i PATH=/usr/bin:/bin HOME="$$TREE" "$$TREE/bin/compshare-lua" --version; test ! -e "$$TREE/bin/compshare"; \
 	echo "rock-check: ok"

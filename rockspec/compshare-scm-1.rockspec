@@ -3,7 +3,7 @@
 --   luarocks --lua-version=5.1 make --deps-mode=none rockspec/compshare-scm-1.rockspec  (LuaJIT)
 -- The build runs the repo's Makefile (targets rock-build / rock-install in mk/runtime.mk),
 -- so the list of C sources and Lua modules lives in one place. For Lua 5.4 it also
--- builds and installs the `compshare` runtime into the tree's bin/.
+-- builds and installs the `compshare-lua` runtime into the tree's bin/.
 rockspec_format = "3.0"
 package = "compshare"
 version = "scm-1"
@@ -17,7 +17,7 @@ description = {
   detailed = [[
 Signed calls in C (flatten, sort, SHA1 through OpenSSL, libcurl keep-alive sessions),
 typed wrappers for every action with validation, workflows (create, snapshot, publish),
-an offline sandbox of the service, and the `compshare` command-line runtime.]],
+an offline sandbox of the service, and the `compshare-lua` command-line runtime.]],
   homepage = "https://github.com/compshare-lua/compshare-lua",
   license = "MIT",
 }

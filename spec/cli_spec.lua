@@ -1,6 +1,6 @@
--- The `compshare` runtime (build/bin/compshare) end to end, plus the pure parts of
+-- The `compshare-lua` runtime (build/bin/compshare-lua) end to end, plus the pure parts of
 -- compshare.cli (argument parsing, Key=Value params, exit codes, progress printer).
-local BIN = "build/bin/compshare"
+local BIN = "build/bin/compshare-lua"
 
 local sh = require "support.sh"
 local exists, sh_quote = sh.exists, sh.quote
@@ -125,19 +125,24 @@ describe("compshare.cli (in process)", function()
   end)
 end)
 
-describe("compshare runtime binary", function()
+describe("compshare-lua runtime binary", function()
   if not exists(BIN) then
-    pending("build/bin/compshare is not built (run `make build`)")
+    pending("build/bin/compshare-lua is not built (run `make build`)")
     return
   end
+
+  it("is called compshare-lua; nothing named compshare is built (that is compshare-cli's command)", function()
+    assert.is_true(exists(BIN))
+    assert.is_false(exists("build/bin/compshare"))
+  end)
 
   it("prints its version and usage; no command is a usage error", function()
     local code, out = compshare { "--version" }
     assert.equal(0, code)
-    assert.matches("^compshare %d+%.%d+%.%d+ %(Lua 5%.4", out)
+    assert.matches("^compshare%-lua %d+%.%d+%.%d+ %(Lua 5%.4", out)
     code, out = compshare { "--help" }
     assert.equal(0, code)
-    assert.matches("usage: compshare", out)
+    assert.matches("usage: compshare%-lua", out)
     code = compshare {}
     assert.equal(2, code)
     local _, err

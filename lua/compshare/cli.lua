@@ -1,7 +1,7 @@
---- The front end of the `compshare` runtime: `main(argv)` returns an exit code.
---   compshare [options] run SCRIPT.lua [args]
---   compshare [options] call ACTION Key=Value ... [--json '{...}']
---   compshare actions | help ACTION
+--- The front end of the `compshare-lua` runtime: `main(argv)` returns an exit code.
+--   compshare-lua [options] run SCRIPT.lua [args]
+--   compshare-lua [options] call ACTION Key=Value ... [--json '{...}']
+--   compshare-lua actions | help ACTION
 -- Exit codes: 0 ok, 1 other, 2 validation or usage, 3 api, 4 transport/timeout/http/decode.
 local compshare = require "compshare"
 local errors = require "compshare.errors"
@@ -15,7 +15,7 @@ cli.EXIT = { ok = 0, other = 1, validation = 2, usage = 2, api = 3,
              transport = 4, timeout = 4, http = 4, decode = 4 }
 
 cli.USAGE = [[
-usage: compshare [options] COMMAND ...
+usage: compshare-lua [options] COMMAND ...
 
 commands:
   run SCRIPT.lua [args]               run an automation script (require "compshare" works)
@@ -92,7 +92,7 @@ local function report(err)
   if errors.is(err) and not err.usage then
     io.stderr:write(tostring(err), "\n")   -- already reads "compshare <kind> error ..."
   else
-    io.stderr:write("compshare: ", errors.is(err) and err.message or tostring(err), "\n")
+    io.stderr:write("compshare-lua: ", errors.is(err) and err.message or tostring(err), "\n")
   end
   if errors.is(err) and type(err.problems) == "table" and #err.problems > 1 then
     for _, p in ipairs(err.problems) do
@@ -263,7 +263,7 @@ end
 
 function commands.call(args, opts)
   local action = args[1]
-  if not action then return nil, usage_error("call needs an ACTION (see `compshare actions`)") end
+  if not action then return nil, usage_error("call needs an ACTION (see `compshare-lua actions`)") end
   local spec = fields.load()
   if spec and not fields.action(spec, action) then return nil, unknown_action(spec, action) end
   local p, perr = params.build({ table.unpack(args, 2) }, opts.json, spec and function(parts)
@@ -288,7 +288,7 @@ function commands.run(args, opts)
   if not script then return nil, usage_error("run needs a SCRIPT.lua") end
   local chunk, lerr = loadfile(script)
   if not chunk then return nil, usage_error(lerr) end
-  local script_arg = { [0] = script, [-1] = "run", [-2] = arg and arg[0] or "compshare" }
+  local script_arg = { [0] = script, [-1] = "run", [-2] = arg and arg[0] or "compshare-lua" }
   for i = 2, #args do script_arg[i - 1] = args[i] end
   _G.arg = script_arg
   local restore = with_defaults(cli.client_options(opts), opts.sandbox)
@@ -299,7 +299,7 @@ function commands.run(args, opts)
   restore()
   if not results[1] then
     if errors.is(results[2]) then return nil, results[2] end
-    io.stderr:write("compshare: ", tostring(results[2]), "\n")
+    io.stderr:write("compshare-lua: ", tostring(results[2]), "\n")
     return cli.EXIT.other
   end
   local r = results[2]
@@ -316,7 +316,7 @@ function cli.main(argv)
   if not cmd then io.stderr:write(cli.USAGE) return report(perr) end
   if cmd.opts.version then
     local core = require "compshare.core"
-    io.stdout:write(("compshare %s (%s; %s)\n"):format(compshare._VERSION, _VERSION, tostring(core.curl_version)))
+    io.stdout:write(("compshare-lua %s (%s; %s)\n"):format(compshare._VERSION, _VERSION, tostring(core.curl_version)))
     return 0
   end
   if cmd.opts.help or not cmd.command then
@@ -330,7 +330,7 @@ function cli.main(argv)
   end
   local ok, code, err = pcall(run, cmd.args, cmd.opts)
   if not ok then
-    io.stderr:write("compshare: internal error: ", tostring(code), "\n")
+    io.stderr:write("compshare-lua: internal error: ", tostring(code), "\n")
     return cli.EXIT.other
   end
   if code == nil then return report(err) end

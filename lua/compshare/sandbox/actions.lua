@@ -160,6 +160,16 @@ for action in pairs(world.INSTANCE_OPS) do
   }
 end
 
+-- The stop scheduler (a dead man's switch): the instance is stopped at StopTime
+-- (Unix seconds on the sandbox's clock) if it is still Running then.
+actions.UpdateCompShareStopScheduler = {
+  required = { "Region", "UHostId", "StopTime" },
+  run = function(w, p)
+    w:schedule_stop(p.UHostId, arg(p, "StopTime", "int"))
+    return {}
+  end,
+}
+
 actions.CreateCompShareCustomImage = {
   required = { "Region", "Zone", "UHostId", "Name" },
   run = function(w, p)

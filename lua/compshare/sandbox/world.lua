@@ -122,6 +122,9 @@ function World:settle()
       inst.fields.State = inst.pending.to
       inst.pending = nil
     end
+    if inst and inst.fields.StopSchedulerTime and now >= inst.fields.StopSchedulerTime then
+      self:scheduled_stop(inst)
+    end
   end
   for _, id in ipairs(self.image_order) do
     local img = self.images[id]
@@ -176,6 +179,21 @@ function World:operate(action, id)
   else
     self.instances[id] = nil
   end
+end
+
+--- UpdateCompShareStopScheduler: stop the instance at `at` (seconds on the clock).
+function World:schedule_stop(id, at)
+  self:instance(id).fields.StopSchedulerTime = at
+end
+
+--- The scheduled time has come: a Running instance is stopped, and the task is done.
+-- One still booting or starting is stopped once it is Running; one already stopped keeps its state.
+function World:scheduled_stop(inst)
+  if inst.pending and inst.fields.State ~= "Stopping" then return end
+  inst.fields.StopSchedulerTime = nil
+  if inst.fields.State ~= "Running" then return end
+  local op = world.INSTANCE_OPS.StopCompShareInstance
+  self:transition(inst, op.via, op.to, op.duration)
 end
 
 --- Instances in creation order (live ones only), as API field tables.

@@ -1,9 +1,10 @@
-/* core.c - the compshare.core module: signing, form encoding, libcurl session. */
+/* core.c - the compshare.core module: flattening, signing, form encoding, clocks, libcurl session. */
 #include <errno.h>
 #include <math.h>
 #include <time.h>
 
 #include "compat.h"
+#include "flatten.h"
 #include "form.h"
 #include "fsinfo.h"
 #include "session.h"

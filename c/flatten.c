@@ -289,3 +289,24 @@ void cs_flatten(lua_State *L, int idx, cs_flat *f)
             memcmp(CS_KEY(f, i), CS_KEY(f, i - 1), f->pairs[i].klen) == 0)
             luaL_error(L, "compshare: parameter '%s' is given twice", CS_KEY(f, i));
 }
+
+/* core.flatten(params) -> { {key, value}, ... } sorted */
+int cs_lua_flatten(lua_State *L)
+{
+    size_t i;
+    cs_flat *f;
+
+    luaL_checktype(L, 1, LUA_TTABLE);
+    f = cs_flat_push(L);
+    cs_flatten(L, 1, f);
+    lua_createtable(L, (int)f->npairs, 0);
+    for (i = 0; i < f->npairs; i++) {
+        lua_createtable(L, 2, 0);
+        lua_pushlstring(L, CS_KEY(f, i), f->pairs[i].klen);
+        lua_rawseti(L, -2, 1);
+        lua_pushlstring(L, CS_VAL(f, i), f->pairs[i].vlen);
+        lua_rawseti(L, -2, 2);
+        lua_rawseti(L, -2, (int)i + 1);
+    }
+    return 1;
+}

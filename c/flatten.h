@@ -39,6 +39,9 @@ void cs_flat_reserve(lua_State *L, cs_flat *f, size_t n);
 /* Append n bytes to the arena; returns the offset of the copy. */
 size_t cs_flat_append(lua_State *L, cs_flat *f, const char *s, size_t n);
 
+/* core.flatten(params) -> { {key, value}, ... } sorted */
+int cs_lua_flatten(lua_State *L);
+
 #define CS_KEY(f, i) ((f)->arena + (f)->pairs[i].key)
 #define CS_VAL(f, i) ((f)->arena + (f)->pairs[i].val)
 

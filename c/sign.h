@@ -15,7 +15,6 @@ void cs_sign_flat(lua_State *L, cs_flat *f, const char *key, size_t keylen,
 
 int cs_lua_sign(lua_State *L);
 int cs_lua_encode(lua_State *L);
-int cs_lua_flatten(lua_State *L);
 
 /* Called once from luaopen: fetch the SHA1 implementation. */
 void cs_sign_init(lua_State *L);

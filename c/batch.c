@@ -3,7 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "xfer.h"
+#include "batch.h"
+#include "session.h"
 
 #define DEFAULT_CONCURRENCY 8
 
@@ -67,7 +68,7 @@ static void start(batch_state *b, int i)
     cs_xfer *x = idle_handle(b->s);
     CURLcode rc;
     lua_rawgeti(L, b->reqs, i);
-    rc = cs_xfer_prepare(L, -1, i, b->s, x);
+    rc = cs_xfer_prepare(L, -1, i, &b->s->opts, x);
     lua_rawseti(L, b->anchors, i); /* the body stays alive until the transfer ends */
     lua_pop(L, 1);
     x->index = i;
@@ -133,7 +134,7 @@ int cs_session_batch(lua_State *L)
     lua_settop(L, 3);
     for (i = 1; i <= n; i++) { /* raise on a bad request before anything is sent */
         lua_rawgeti(L, 2, i);
-        cs_xfer_prepare(L, -1, i, s, NULL);
+        cs_xfer_check(L, -1, i);
         lua_pop(L, 1);
     }
     lua_createtable(L, n, 0);

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "session.h"
-#include "xfer.h"
 
 #ifndef COMPSHARE_VERSION
 #define COMPSHARE_VERSION "0.1.0"
@@ -59,10 +59,10 @@ static int session_new(lua_State *L)
     lua_getfield(L, 1, "verify");
     if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
         luaL_error(L, "compshare: session option verify must be a boolean, got %s", luaL_typename(L, -1));
-    s->verify = lua_isnil(L, -1) || lua_toboolean(L, -1);
+    s->opts.verify = lua_isnil(L, -1) || lua_toboolean(L, -1);
     lua_pop(L, 1);
-    string_option(L, "cainfo", NULL, &s->cainfo);
-    string_option(L, "user_agent", "compshare-lua/" COMPSHARE_VERSION, &s->user_agent);
+    string_option(L, "cainfo", NULL, &s->opts.cainfo);
+    string_option(L, "user_agent", "compshare-lua/" COMPSHARE_VERSION, &s->opts.user_agent);
     if (cs_xfer_init(&s->main) != 0)
         luaL_error(L, "compshare: curl_easy_init failed");
     s->closed = 0;
@@ -76,7 +76,7 @@ static int session_request(lua_State *L)
     CURLcode rc;
     int n;
     lua_settop(L, 2);
-    rc = cs_xfer_prepare(L, 2, 0, s, &s->main);
+    rc = cs_xfer_prepare(L, 2, 0, &s->opts, &s->main);
     if (rc == CURLE_OK)
         rc = curl_easy_perform(s->main.easy);
     n = cs_xfer_result(L, &s->main, rc);
@@ -98,9 +98,9 @@ static void session_free(cs_session *s)
         curl_multi_cleanup(s->multi);
     s->multi = NULL;
     cs_xfer_free(&s->main, NULL);
-    free(s->cainfo);
-    free(s->user_agent);
-    s->cainfo = s->user_agent = NULL;
+    free(s->opts.cainfo);
+    free(s->opts.user_agent);
+    s->opts.cainfo = s->opts.user_agent = NULL;
     s->closed = 1;
 }
 
@@ -115,7 +115,7 @@ static int session_tostring(lua_State *L)
 {
     cs_session *s = luaL_checkudata(L, 1, CS_SESSION_MT);
     lua_pushfstring(L, "compshare.session (%s%s)", s->closed ? "closed" : "open",
-                    s->closed || s->verify ? "" : ", TLS verification off");
+                    s->closed || s->opts.verify ? "" : ", TLS verification off");
     return 1;
 }
 

@@ -120,10 +120,9 @@ static void add_header_line(lua_State *L, cs_xfer *x, const char *name, size_t n
     x->headers = list;
 }
 
-/* Checks the headers table at the top; with x, appends "Name: value" lines to x->headers. */
-static void read_headers(lua_State *L, int pos, cs_xfer *x)
+/* Checks the headers table at t (nil or {name = value}). */
+static void check_headers(lua_State *L, int t, int pos)
 {
-    int t = lua_gettop(L);
     if (lua_isnil(L, t))
         return;
     if (!lua_istable(L, t))
@@ -144,8 +143,23 @@ static void read_headers(lua_State *L, int pos, cs_xfer *x)
             bad_request(L, pos, lua_pushfstring(L, "bad header name '%s'", name));
         if (!is_header_value(value, vlen))
             bad_request(L, pos, lua_pushfstring(L, "header '%s' has a line break or NUL in its value", name));
-        if (x)
-            add_header_line(L, x, name, nlen, value, vlen);
+        lua_pop(L, 2);
+    }
+}
+
+/* Appends the "Name: value" lines of the checked headers table at t (nil or a table) to x->headers. */
+static void add_headers(lua_State *L, int t, cs_xfer *x)
+{
+    if (lua_isnil(L, t))
+        return;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        size_t nlen, vlen;
+        const char *name, *value;
+        lua_pushvalue(L, -1);
+        value = lua_tolstring(L, -1, &vlen);
+        name = lua_tolstring(L, -3, &nlen);
+        add_header_line(L, x, name, nlen, value, vlen);
         lua_pop(L, 2);
     }
 }
@@ -170,7 +184,7 @@ static void set_method(CURL *e, const char *method, const char *body, size_t ble
 }
 
 /* The options that are the same for every request of the session, set once per handle. */
-static void set_constant(cs_session *s, cs_xfer *x)
+static void set_constant(const cs_xfer_opts *s, cs_xfer *x)
 {
     CURL *e = x->easy;
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -209,23 +223,29 @@ static void set_request(cs_xfer *x, long timeout_ms, const char *url, const char
     set_method(e, method, body, blen);
 }
 
-CURLcode cs_xfer_prepare(lua_State *L, int idx, int pos, cs_session *s, cs_xfer *x)
-{
-    int top = lua_gettop(L);
-    size_t ulen = 0, mlen = 0, blen = 0;
+/* The fields of a request table, checked. Their Lua values stay pushed (see read_request). */
+typedef struct {
     const char *url, *method, *body;
+    size_t blen;
+    long timeout_ms;
+} request;
+
+/* Reads and checks the request table at idx: pushes its url, method, timeout, headers and
+ * body (5 values, so the strings stay alive) and fills r; raises on a mistake. */
+static void read_request(lua_State *L, int idx, int pos, request *r)
+{
+    size_t ulen = 0, mlen = 0;
     double timeout;
 
-    idx = idx < 0 ? top + idx + 1 : idx;
     if (!lua_istable(L, idx))
         bad_request(L, pos, lua_pushfstring(L, "expected a table, got %s", luaL_typename(L, idx)));
-    url = opt_string(L, idx, pos, "url", &ulen);
-    if (!url || strlen(url) != ulen || ulen == 0)
+    r->url = opt_string(L, idx, pos, "url", &ulen);
+    if (!r->url || strlen(r->url) != ulen || ulen == 0)
         bad_request(L, pos, "url must be a non-empty string");
-    method = opt_string(L, idx, pos, "method", &mlen);
-    if (!method)
-        method = "POST";
-    else if (mlen > 16 || !is_token(method, mlen))
+    r->method = opt_string(L, idx, pos, "method", &mlen);
+    if (!r->method)
+        r->method = "POST";
+    else if (mlen > 16 || !is_token(r->method, mlen))
         bad_request(L, pos, "method must be an HTTP method name such as \"POST\"");
     lua_getfield(L, idx, "timeout");
     if (!lua_isnil(L, -1) && (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0)))
@@ -233,33 +253,50 @@ CURLcode cs_xfer_prepare(lua_State *L, int idx, int pos, cs_session *s, cs_xfer 
     timeout = lua_isnil(L, -1) ? CS_DEFAULT_TIMEOUT : lua_tonumber(L, -1);
     if (timeout > 86400.0 * 365)
         timeout = 86400.0 * 365;
+    r->timeout_ms = (long)(timeout * 1000.0 + 0.5) > 0 ? (long)(timeout * 1000.0 + 0.5) : 1L;
     lua_getfield(L, idx, "headers");
-    if (x) {
-        if (!x->configured)
-            set_constant(s, x);
-        curl_slist_free_all(x->headers);
-        x->headers = curl_slist_append(NULL, "Expect:"); /* no 100-continue round trip */
-        if (!x->headers)
-            luaL_error(L, "compshare: out of memory");
-        x->body.len = x->head.len = 0;
-        x->too_big = x->no_memory = 0;
-        x->errbuf[0] = '\0';
-    }
-    read_headers(L, pos, x);
-    body = opt_string(L, idx, pos, "body", &blen);
-    if (!x) {
-        lua_settop(L, top);
-        return CURLE_OK;
-    }
+    check_headers(L, lua_gettop(L), pos);
+    r->blen = 0;
+    r->body = opt_string(L, idx, pos, "body", &r->blen);
+}
+
+static int absolute(lua_State *L, int idx)
+{
+    return idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+}
+
+void cs_xfer_check(lua_State *L, int idx, int pos)
+{
+    int top = lua_gettop(L);
+    request r;
+    read_request(L, absolute(L, idx), pos, &r);
+    lua_settop(L, top);
+}
+
+CURLcode cs_xfer_prepare(lua_State *L, int idx, int pos, const cs_xfer_opts *o, cs_xfer *x)
+{
+    int top = lua_gettop(L);
+    request r;
+
+    read_request(L, absolute(L, idx), pos, &r);
+    if (!x->configured)
+        set_constant(o, x);
+    curl_slist_free_all(x->headers);
+    x->headers = curl_slist_append(NULL, "Expect:"); /* no 100-continue round trip */
+    if (!x->headers)
+        luaL_error(L, "compshare: out of memory");
+    add_headers(L, top + 4, x);
+    x->body.len = x->head.len = 0;
+    x->too_big = x->no_memory = 0;
+    x->errbuf[0] = '\0';
     lua_replace(L, top + 1); /* the body (or nil) stays referenced */
     lua_settop(L, top + 1);
-    if (blen > CS_MAX_BODY) {
+    if (r.blen > CS_MAX_BODY) {
         snprintf(x->errbuf, sizeof x->errbuf, "request body of %lu bytes is over the %lu MB limit",
-                 (unsigned long)blen, (unsigned long)(CS_MAX_BODY >> 20));
+                 (unsigned long)r.blen, (unsigned long)(CS_MAX_BODY >> 20));
         return CURLE_FILESIZE_EXCEEDED;
     }
-    set_request(x, (long)(timeout * 1000.0 + 0.5) > 0 ? (long)(timeout * 1000.0 + 0.5) : 1L, url, method, body,
-                blen);
+    set_request(x, r.timeout_ms, r.url, r.method, r.body, r.blen);
     return CURLE_OK;
 }
 

@@ -1,8 +1,9 @@
-/* xfer.h - one HTTP transfer on a reusable curl easy handle, and the session that owns them.
+/* xfer.h - one HTTP transfer on a reusable curl easy handle: a request table to the
+ * handle's options, the response back to Lua.
  *
- * Everything a transfer allocates (header list, response buffers) lives in a cs_xfer
- * inside the session userdata, so a Lua error can never leak it: the next transfer or
- * the session's close/__gc frees it. */
+ * Everything a transfer allocates (header list, response buffers) lives in its cs_xfer,
+ * which lives in the session userdata (session.h), so a Lua error can never leak it: the
+ * next transfer or the session's close/__gc frees it. */
 #ifndef COMPSHARE_XFER_H
 #define COMPSHARE_XFER_H
 
@@ -10,7 +11,6 @@
 
 #include "compat.h"
 
-#define CS_SESSION_MT "compshare.session"
 /* Request and response bodies (and response headers) larger than this are refused. */
 #define CS_MAX_BODY ((size_t)64 * 1024 * 1024)
 #define CS_DEFAULT_TIMEOUT 30.0
@@ -19,6 +19,12 @@ typedef struct {
     char *data;
     size_t len, cap;
 } cs_buf;
+
+/* The options every transfer of a session shares (set once per easy handle). */
+typedef struct {
+    int verify;
+    char *cainfo, *user_agent;
+} cs_xfer_opts;
 
 typedef struct {
     CURL *easy;
@@ -32,22 +38,15 @@ typedef struct {
     char errbuf[CURL_ERROR_SIZE];
 } cs_xfer;
 
-typedef struct {
-    cs_xfer main;   /* request(): the one keep-alive handle */
-    cs_xfer **pool; /* batch(): handles reused across batches */
-    int npool;
-    CURLM *multi; /* created on the first batch */
-    int verify;
-    char *cainfo, *user_agent;
-    int closed;
-} cs_session;
+/* Checks the request table at `idx` (request number `pos` of a batch, 0 for request());
+ * raises on a programming mistake (a missing url, a bad header, ...). Sets nothing up. */
+void cs_xfer_check(lua_State *L, int idx, int pos);
 
-/* The request table at `idx` (request number `pos` of a batch, 0 for request()) checked;
- * raises on a programming mistake. With x == NULL it only checks; otherwise it also sets
- * up x for the transfer and pushes the body string (or nil), which must stay referenced
- * until the transfer ends. Returns CURLE_OK, or an error code (with the message in
- * x->errbuf) when the request cannot be sent, e.g. a body over CS_MAX_BODY. */
-CURLcode cs_xfer_prepare(lua_State *L, int idx, int pos, cs_session *s, cs_xfer *x);
+/* Checks the request table at `idx` as cs_xfer_check does, then sets up x for the
+ * transfer and pushes the body string (or nil), which must stay referenced until the
+ * transfer ends. Returns CURLE_OK, or an error code (with the message in x->errbuf)
+ * when the request cannot be sent, e.g. a body over CS_MAX_BODY. */
+CURLcode cs_xfer_prepare(lua_State *L, int idx, int pos, const cs_xfer_opts *o, cs_xfer *x);
 
 /* After the transfer: pushes the response table and returns 1, or pushes
  * nil, kind, message, sent and returns 4. */
@@ -64,11 +63,5 @@ int cs_xfer_init(cs_xfer *x);
 
 /* Frees everything, including the easy handle (removing it from `multi` if needed). */
 void cs_xfer_free(cs_xfer *x, CURLM *multi);
-
-/* session:batch(reqs, concurrency) (batch.c). */
-int cs_session_batch(lua_State *L);
-
-/* The open session at index 1, or a Lua error. */
-cs_session *cs_check_session(lua_State *L);
 
 #endif

@@ -1,0 +1,10 @@
+/* batch.h - session:batch over the multi interface. */
+#ifndef COMPSHARE_BATCH_H
+#define COMPSHARE_BATCH_H
+
+#include "compat.h"
+
+/* session:batch(reqs, concurrency) -> results in request order. */
+int cs_session_batch(lua_State *L);
+
+#endif

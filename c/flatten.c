@@ -61,7 +61,7 @@ size_t cs_flat_append(lua_State *L, cs_flat *f, const char *s, size_t n)
     if (n)
         memcpy(f->arena + off, s, n);
     f->used += n;
-    f->arena[f->used] = '\0'; /* keeps every string NUL-terminated in place */
+    f->arena[f->used] = '\0'; /* a NUL after the last string only: the next append overwrites it */
     return off;
 }
 
@@ -286,8 +286,10 @@ void cs_flatten(lua_State *L, int idx, cs_flat *f)
     sort_pairs(L, f);
     for (i = 1; i < f->npairs; i++)
         if (f->pairs[i].klen == f->pairs[i - 1].klen &&
-            memcmp(CS_KEY(f, i), CS_KEY(f, i - 1), f->pairs[i].klen) == 0)
-            luaL_error(L, "compshare: parameter '%s' is given twice", CS_KEY(f, i));
+            memcmp(CS_KEY(f, i), CS_KEY(f, i - 1), f->pairs[i].klen) == 0) {
+            lua_pushlstring(L, CS_KEY(f, i), f->pairs[i].klen); /* arena keys end at klen, not at a NUL */
+            luaL_error(L, "compshare: parameter '%s' is given twice", lua_tostring(L, -1));
+        }
 }
 
 /* core.flatten(params) -> { {key, value}, ... } sorted */

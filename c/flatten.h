@@ -36,7 +36,9 @@ void cs_flatten(lua_State *L, int idx, cs_flat *f);
 /* Make room for n more arena bytes (and a NUL) without moving later. */
 void cs_flat_reserve(lua_State *L, cs_flat *f, size_t n);
 
-/* Append n bytes to the arena; returns the offset of the copy. */
+/* Append n bytes to the arena; returns the offset of the copy. A NUL follows the copy
+ * until the next append overwrites it: strings in the arena end at their length (klen,
+ * vlen), not at a NUL, so print them with their length. */
 size_t cs_flat_append(lua_State *L, cs_flat *f, const char *s, size_t n);
 
 /* core.flatten(params) -> { {key, value}, ... } sorted */

@@ -145,6 +145,16 @@ describe("bad arguments raise a clear error", function()
     raises({ "top", "level" }, "top level")
   end)
 
+  it("for a key given twice, naming exactly that key", function()
+    for _, params in ipairs { { A = { "x" }, ["A.0"] = "y" }, { ["A.0"] = "y", A = { "xyz" } },
+                              { B = { C = "long value" }, ["B.C"] = "v" } } do
+      local ok, err = pcall(core.sign, params, "secret-key")
+      assert.is_false(ok)
+      local key = tostring(err):match("parameter '([^']*)' is given twice")
+      assert.is_truthy(key == "A.0" or key == "B.C", tostring(err))
+    end
+  end)
+
   it("for NaN and infinity", function()
     raises({ N = 0 / 0 }, "NaN")
     raises({ I = math.huge }, "infinity")

@@ -64,7 +64,9 @@ local RULE_TEXT = {
   end,
   not_equal = function(r) return ("`%s` ~= %s"):format(r.field, num(r.value)) end,
   min_items_where = function(r)
-    return ("`%s` has at least %d item(s) with %s"):format(r.field, r.min, when(r.where))
+    if r.max == r.min then return ("`%s` has exactly %d item(s) with %s"):format(r.field, r.min, when(r.where)) end
+    return ("`%s` has at least %d item(s) with %s%s"):format(r.field, r.min, when(r.where),
+      r.max and (" and at most " .. r.max) or "")
   end,
   max_items = function(r) return ("`%s` at most %d items"):format(r.field, r.max) end,
   max_length = function(r)

@@ -119,6 +119,30 @@ local function describe(c)
     c.rule and (" - " .. c.rule) or "", c.source or "?", #details > 0 and ("; " .. table.concat(details, "; ")) or "")
 end
 
+-- Bounds on paid quantities that the seed page states in its field table or prose rather than
+-- as a constraint: each becomes a range rule (or tightens one) and a decision in the docs.
+-- max = "account_quota" is the largest "max_instances" of the seed's account-quota table.
+local SEED_BOUNDS = {
+  CreateCompShareInstance = {
+    { field = "CPU", min = 1, why = "a count of virtual CPU cores (seed 004 field table)" },
+    { field = "Quantity", min = 1, why = "a number of months or days; 0 is not supported (seed 004)" },
+    { field = "MaxCount", min = 1, max = "account_quota", why = "how many instances one call creates; "
+      .. "the seed's account quota table allows at most that many instances" },
+    { field = "Disks.N.Size", min = 1, why = "a disk size in GB (seed 004 field table)" },
+  },
+}
+
+-- "exactly one": the count of items matching `where` that a min_items_where rule also caps.
+local EXACTLY = { ["CreateCompShareInstance Disks"] = { max = 1, why = "exactly one boot disk (SDK comment)" } }
+
+local function quota_max()
+  local q, best = data.seed_tables.account_quota, nil
+  local col
+  for i, c in ipairs(q.columns) do if c == "max_instances" then col = i end end
+  for _, row in ipairs(q.rows) do best = math.max(best or row[col], row[col]) end
+  return assert(best, "gen_spec: the account quota table has no max_instances")
+end
+
 --- Translate the JSON constraints into rules the validator executes,
 -- and everything else into notes for the docs.
 local function translate(a, act)
@@ -182,8 +206,13 @@ local function translate(a, act)
       rules[#rules + 1] = { kind = "not_equal", field = c.field, value = c.value, source = c.source }
       if c.note then decisions[#decisions + 1] = c.field .. " ~= " .. num(c.value) .. " (" .. c.note .. ")" end
     elseif k == "min_items_where" then
+      local exactly = EXACTLY[a.name .. " " .. c.field]
       rules[#rules + 1] = { kind = "min_items_where", field = c.field, where = c.where, min = c.min,
-        source = c.source }
+        max = exactly and exactly.max, source = c.source }
+      if exactly then
+        decisions[#decisions + 1] = ("%s has at most %d item(s) with %s: %s"):format(c.field, exactly.max,
+          show(c.where), exactly.why)
+      end
     elseif k == "max_items" then
       rules[#rules + 1] = { kind = "max_items", field = c.field, max = c.max, source = c.source }
     elseif k == "max_length" then
@@ -229,6 +258,19 @@ local function translate(a, act)
       notes[#notes + 1] = describe(c)
     end
   end
+  for _, b in ipairs(SEED_BOUNDS[a.name] or {}) do
+    local max = b.max == "account_quota" and quota_max() or b.max
+    range(b.field, b.min, max, "seed:" .. a.seed_doc.file)
+    decisions[#decisions + 1] = ("%s from %s%s: %s"):format(b.field, num(b.min),
+      max and (" to " .. num(max)) or " up", b.why)
+  end
+  -- A value that a range already refuses needs no not_equal rule of its own.
+  for i = #rules, 1, -1 do
+    local r, rg = rules[i], ranges[rules[i].field]
+    if r.kind == "not_equal" and rg and ((rg.min and r.value < rg.min) or (rg.max and r.value > rg.max)) then
+      table.remove(rules, i)
+    end
+  end
   -- Pagination fields: Offset >= 0 and Limit from 1 to its documented maximum.
   local p = act.pagination
   if p then
@@ -242,6 +284,23 @@ local function translate(a, act)
     end
   end
   return rules
+end
+
+--- Paths of the bool fields of a field list and of its models ("Disks[n].IsBoot").
+local function bool_fields(fields, prefix, seen)
+  local out = {}
+  seen = seen or {}
+  for _, f in ipairs(fields) do
+    if f.type == "bool" or f.type == "array-of-bool" then out[#out + 1] = prefix .. f.name end
+    local m = f.model and not seen[f.model] and data.models[f.model]
+    if m then
+      seen[f.model] = true
+      local sub = prefix .. f.name .. (f.type:find("^array") and "[n]." or ".")
+      for _, p in ipairs(bool_fields(m.fields, sub, seen)) do out[#out + 1] = p end
+    end
+  end
+  table.sort(out)
+  return out
 end
 
 local function build_action(a)
@@ -300,10 +359,12 @@ local function build_action(a)
     end
   end
   act.rules = translate(a, act)
-  -- Booleans: accept the seed examples' "true"/"false" strings too.
-  if a.name == "CreateCompShareInstance" then
-    act.decisions[#act.decisions + 1] = "bool fields (Disks[n].IsBoot, EnableUS3) also accept the strings "
-      .. "\"true\"/\"false\" the seed examples send"
+  -- Booleans: the validator accepts the strings "true"/"false" (the seed examples send them) for
+  -- every bool field, so every action with one says so.
+  local bools = bool_fields(act.request, "")
+  if #bools > 0 then
+    act.decisions[#act.decisions + 1] = "bool fields (" .. table.concat(bools, ", ") .. ") also accept the "
+      .. "strings \"true\"/\"false\" (the seed examples send them)"
   end
   table.sort(act.notes)
   table.sort(act.decisions)

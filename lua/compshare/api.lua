@@ -55,24 +55,24 @@ local function fills_of(a)
 end
 
 --- Validate params for `action` and return the table to send, or nil, err.
--- The caller's table is never changed: a missing seed default (`fill`) is added to a
--- copy; when none is missing the caller's own table is returned (client:call copies
--- the params it sends).
+-- The params are first copied with `next` into a plain table, which is what is checked and
+-- what is sent: a metatable's __pairs or __index cannot show the validator one set of fields
+-- and the encoder another (nested tables are read raw by both). A missing seed default
+-- (`fill`) is added to that copy; the caller's table is never changed.
 function api.prepare(client, action, params)
   local a = action_spec(action, 2)
-  local problems = validate.check(a, params, views[client] or defaults(client))
+  local out = params
+  if type(params) == "table" then
+    out = {}
+    for k, v in next, params do out[k] = v end
+  end
+  local problems = validate.check(a, out, views[client] or defaults(client))
   if problems then return nil, errors.validation(action, problems) end
-  local out = params or {}
+  out = out or {}
   local list = fills[a] or fills_of(a)
   for i = 1, #list do
     local name, value = list[i][1], list[i][2]
-    if rawget(out, name) == nil then
-      if out == params then
-        out = {}
-        for k, v in pairs(params) do out[k] = v end
-      end
-      out[name] = value
-    end
+    if out[name] == nil then out[name] = value end
   end
   return out
 end

@@ -89,7 +89,17 @@ function Client:prepare(action, params)
   -- rawget: an unset default must not go through api.lua's method lookup on every call.
   local p = { Action = action, Region = rawget(self, "region"), Zone = rawget(self, "zone"),
               ProjectId = rawget(self, "project_id"), PublicKey = self.public_key }
-  for k, v in pairs(params or {}) do p[k] = v end
+  -- next, not pairs: the fields sent are the table's own (as the validator reads them), never
+  -- what a __pairs metamethod shows.
+  if params then
+    for k, v in next, params do
+      if v == "" and p[k] ~= nil then
+        return nil, errors.validation(action, { { path = k,
+          message = "must not be empty (leave it out to use the client's default)" } })
+      end
+      p[k] = v
+    end
+  end
   p.Action = action
   local secret = secrets[self]
   local missing = config.missing_credentials(self.public_key, secret)

@@ -145,7 +145,7 @@ A["CheckCompShareNetOptimizer"] = (function() return {
   sdk = { "go", "python" },
 } end)()
 A["CheckCompShareResourceCapacity"] = (function() return {
-  decisions = { "fields named by the seed (GpuType, MinimalCpuPlatform, CompShareImageId, Disks) are typed as in CreateCompShareInstance and optional", "request fields are not documented; unknown fields are accepted (still checked for type, size and UTF-8)" },
+  decisions = { "bool fields (Disks[n].IsBoot) also accept the strings \"true\"/\"false\" (the seed examples send them)", "fields named by the seed (GpuType, MinimalCpuPlatform, CompShareImageId, Disks) are typed as in CreateCompShareInstance and optional", "request fields are not documented; unknown fields are accepted (still checked for type, size and UTF-8)" },
   name = "CheckCompShareResourceCapacity",
   notes = { "not_in_sdk - named by seed 004 but absent from go 0.22.98 and python 0.11.100 (only CheckULHostResourceCapacity exists, which is for ULHost bundles); request/response fields unknown; call via generic invoke (seed:004_4ecc64f2f31f8ca7.txt; not checked locally)", "semantics - simulates scheduling for the given GpuType, CPU platform, image and disk config; returns availability per GPU/CPU/Memory combination (seed:004_4ecc64f2f31f8ca7.txt; not checked locally; inputs_mentioned=GpuType,MinimalCpuPlatform,CompShareImageId,Disks)" },
   open = true,
@@ -240,7 +240,7 @@ A["CreateCompShareCustomImage"] = (function() return {
   seed = "000_d75562d3f8c1e70f.txt",
 } end)()
 A["CreateCompShareInstance"] = (function() return {
-  decisions = { "Disks is required (seed page) although the SDK says optional", "Intel-only list follows the seed prose (seed prose list; the seed GPU table shows 4090_48G as Intel/AMD (internal inconsistency))", "MachineType is optional (seed page) although the SDK says required", "Memory upper bound 262144 from the SDK comment is not enforced; the seed's per-GpuType maximum is (it is larger for several types)", "Quantity ~= 0 (seed: 0 (buy to end of month) not supported; go/python SDK comment still says 0 = until month end)", "SDK-only field LoginMode accepted (the union)", "SDK-only field Password accepted (the union)", "bool fields (Disks[n].IsBoot, EnableUS3) also accept the strings \"true\"/\"false\" the seed examples send", "seed-only field MaxCount accepted and sent (absent from both SDKs)", "seed-only field Remark accepted and sent (absent from both SDKs)", "when MachineType is omitted the wrapper sends the seed default \"G\"" },
+  decisions = { "CPU from 1 up: a count of virtual CPU cores (seed 004 field table)", "Disks has at most 1 item(s) with IsBoot=true: exactly one boot disk (SDK comment)", "Disks is required (seed page) although the SDK says optional", "Disks.N.Size from 1 up: a disk size in GB (seed 004 field table)", "Intel-only list follows the seed prose (seed prose list; the seed GPU table shows 4090_48G as Intel/AMD (internal inconsistency))", "MachineType is optional (seed page) although the SDK says required", "MaxCount from 1 to 100: how many instances one call creates; the seed's account quota table allows at most that many instances", "Memory upper bound 262144 from the SDK comment is not enforced; the seed's per-GpuType maximum is (it is larger for several types)", "Quantity from 1 up: a number of months or days; 0 is not supported (seed 004)", "Quantity ~= 0 (seed: 0 (buy to end of month) not supported; go/python SDK comment still says 0 = until month end)", "SDK-only field LoginMode accepted (the union)", "SDK-only field Password accepted (the union)", "bool fields (Disks[n].IsBoot, EnableUS3) also accept the strings \"true\"/\"false\" (the seed examples send them)", "seed-only field MaxCount accepted and sent (absent from both SDKs)", "seed-only field Remark accepted and sent (absent from both SDKs)", "when MachineType is omitted the wrapper sends the seed default \"G\"" },
   name = "CreateCompShareInstance",
   notes = { "CompShareImageId: state_precondition (seed:004_4ecc64f2f31f8ca7.txt; not checked locally; allowed_states=Available; applies_to=System,Custom,Community)", "Disks.N.Size: free_quota (seed:004_4ecc64f2f31f8ca7.txt; not checked locally; free_gb=200; unit=GB; where=IsBoot=true)", "EnableUS3: effective_only (seed:004_4ecc64f2f31f8ca7.txt; sdk comment; not checked locally; when=container image)", "MinimalCpuPlatform: semantics - prefer AMD, fall back to Intel when AMD is short (seed:004_4ecc64f2f31f8ca7.txt; not checked locally; value=Auto)", "Password: encoding (sdk comment (go apis.go CreateCompShareInstanceRequest.Password); not checked locally; encoding=base64)", "SecurityGroupId: default_behavior - if omitted a firewall is auto-created from the image's ports (seed:004_4ecc64f2f31f8ca7.txt; not checked locally)", "async (seed:004_4ecc64f2f31f8ca7.txt; sdk state enum; not checked locally; poll_action=DescribeCompShareInstance; poll_field=UHostSet.N.State; result_field=UHostIds; target_states=Running)", "lookup (seed:004_4ecc64f2f31f8ca7.txt; not checked locally; fields=Region,Zone; lookup_action=DescribeCompShareSupportZone)", "precondition - account must have no unpaid orders (seed:004_4ecc64f2f31f8ca7.txt; not checked locally)", "quota - max instances per account level (seed:004_4ecc64f2f31f8ca7.txt; not checked locally; by_level=0=1,1=5,2=20,3=50,4=100; whitelist=configured separately)", "recommendation - call CheckCompShareResourceCapacity first to check capacity for the spec in the zone (seed:004_4ecc64f2f31f8ca7.txt; not checked locally; lookup_action=CheckCompShareResourceCapacity)", "sdk_mismatch - seed-only request fields Remark, MaxCount; seed-only response field Warning; SDK-only request fields LoginMode, Password. Python typed method drops Remark/MaxCount silently (go+python sdk vs seed 004; not checked locally)", "valid_combination - CPU/Memory must be a listed combination for the GPU type and count (seed:004_4ecc64f2f31f8ca7.txt; not checked locally; fields=GpuType,GPU,CPU,Memory; lookup_action=DescribeAvailableCompShareInstanceTypes)" },
   request = {
@@ -388,10 +388,10 @@ A["CreateCompShareInstance"] = (function() return {
       values = { "Intel/Auto", "Auto" },
       when_in = { "H20", "A800", "A100", "P40", "4090_48G", "3080Ti", "2080Ti", "2080", "V100S" },
     },
-    { field = "Quantity", kind = "not_equal", source = "seed:004_4ecc64f2f31f8ca7.txt", value = 0 },
     {
       field = "Disks",
       kind = "min_items_where",
+      max = 1,
       min = 1,
       source = "seed:004_4ecc64f2f31f8ca7.txt; sdk comment",
       where = { IsBoot = true },
@@ -403,6 +403,10 @@ A["CreateCompShareInstance"] = (function() return {
       max = 63,
       source = "seed:004_4ecc64f2f31f8ca7.txt",
     },
+    { field = "CPU", kind = "range", min = 1, source = "seed:004_4ecc64f2f31f8ca7.txt" },
+    { field = "Quantity", kind = "range", min = 1, source = "seed:004_4ecc64f2f31f8ca7.txt" },
+    { field = "MaxCount", kind = "range", max = 100, min = 1, source = "seed:004_4ecc64f2f31f8ca7.txt" },
+    { field = "Disks.N.Size", kind = "range", min = 1, source = "seed:004_4ecc64f2f31f8ca7.txt" },
   },
   sdk = { "go", "python" },
   seed = "004_4ecc64f2f31f8ca7.txt",
@@ -707,7 +711,7 @@ A["DescribeCompShareImages"] = (function() return {
   seed = "003_597f5015fc0dd54e.txt",
 } end)()
 A["DescribeCompShareInstance"] = (function() return {
-  decisions = {},
+  decisions = { "bool fields (WithoutGpu) also accept the strings \"true\"/\"false\" (the seed examples send them)" },
   name = "DescribeCompShareInstance",
   notes = { "Offset: default (sdk comment; not checked locally; value=0)", "UHostIds: default_behavior - omitted -> all matching instances in the Region (sdk comment; not checked locally)", "response UHostSet.N.State: enum (sdk comment; not checked locally; values=Initializing,Starting,Running,Stopping,Stopped,Install Fail,Rebooting,Resizing,)", "usage - look up UHostId values and instance State after CreateCompShareInstance (seed:000_d75562d3f8c1e70f.txt; seed:004_4ecc64f2f31f8ca7.txt; not checked locally)" },
   pagination = {
@@ -1093,7 +1097,7 @@ A["DescribeULHostInstance"] = (function() return {
   sdk = { "go", "python" },
 } end)()
 A["DescribeUserCommunityImages"] = (function() return {
-  decisions = { "Limit is typed string in both SDKs; an integer or a decimal string is accepted and sent as decimal" },
+  decisions = { "Limit is typed string in both SDKs; an integer or a decimal string is accepted and sent as decimal", "bool fields (IsFree, IsOfficial) also accept the strings \"true\"/\"false\" (the seed examples send them)" },
   name = "DescribeUserCommunityImages",
   notes = { "Limit is typed string in both SDKs (Offset is int)" },
   pagination = {
@@ -1238,7 +1242,7 @@ A["GetCompShareInstanceMonitor"] = (function() return {
   sdk = { "go", "python" },
 } end)()
 A["GetCompShareInstancePrice"] = (function() return {
-  decisions = {},
+  decisions = { "bool fields (Disks[n].IsBoot) also accept the strings \"true\"/\"false\" (the seed examples send them)" },
   name = "GetCompShareInstancePrice",
   notes = {},
   request = {
@@ -1290,7 +1294,7 @@ A["GetCompShareInstanceUpgradePrice"] = (function() return {
   sdk = { "go", "python" },
 } end)()
 A["GetCompShareInstanceUserPrice"] = (function() return {
-  decisions = {},
+  decisions = { "bool fields (Disks[n].IsBoot) also accept the strings \"true\"/\"false\" (the seed examples send them)" },
   name = "GetCompShareInstanceUserPrice",
   notes = {},
   request = {
@@ -1488,7 +1492,7 @@ A["ListCompShareTeamJoined"] = (function() return {
   sdk = { "go", "python" },
 } end)()
 A["ListCompShareTeamOperateLog"] = (function() return {
-  decisions = {},
+  decisions = { "bool fields (OrderByASC) also accept the strings \"true\"/\"false\" (the seed examples send them)" },
   name = "ListCompShareTeamOperateLog",
   notes = {},
   pagination = {
@@ -1613,7 +1617,7 @@ A["PoweroffULHostInstance"] = (function() return {
   sdk = { "go", "python" },
 } end)()
 A["PublishCompShareImage"] = (function() return {
-  decisions = { "AutoStart is a bool (seed) sent as true/false; the SDK's string form true/false is accepted too", "Price is optional (seed page) although the SDK says required - SDK marks Price required; seed Go example omits it", "SDK-only field Softwares accepted (the union)", "SDK-only field Zone accepted (the union)", "Zone is optional (seed page) although the SDK says required - python SDK raises ValidationException when Zone is missing (seed python example omits it)", "seed-only field GroupId accepted and sent (absent from both SDKs)", "seed-only field SupportedGpuTypes accepted and sent (absent from both SDKs)", "seed-only field VersionDesc accepted and sent (absent from both SDKs)", "seed-only field VersionName accepted and sent (absent from both SDKs)" },
+  decisions = { "AutoStart is a bool (seed) sent as true/false; the SDK's string form true/false is accepted too", "Price is optional (seed page) although the SDK says required - SDK marks Price required; seed Go example omits it", "SDK-only field Softwares accepted (the union)", "SDK-only field Zone accepted (the union)", "Zone is optional (seed page) although the SDK says required - python SDK raises ValidationException when Zone is missing (seed python example omits it)", "bool fields (AutoStart) also accept the strings \"true\"/\"false\" (the seed examples send them)", "seed-only field GroupId accepted and sent (absent from both SDKs)", "seed-only field SupportedGpuTypes accepted and sent (absent from both SDKs)", "seed-only field VersionDesc accepted and sent (absent from both SDKs)", "seed-only field VersionName accepted and sent (absent from both SDKs)" },
   name = "PublishCompShareImage",
   notes = { "CompShareImageId: precondition - must be a custom image made from a container-image instance; VM images cannot be published (seed:001_c2da24486657c9c9.txt; not checked locally)", "CompShareImageId: state_precondition (seed:001_c2da24486657c9c9.txt; not checked locally; allowed_states=Available)", "Cover: encoding (seed:001_c2da24486657c9c9.txt; sdk comment; not checked locally; encoding=base64 image)", "GroupId: usage - pass to publish a new version into an existing community-image group (seed:001_c2da24486657c9c9.txt; not checked locally)", "Softwares object here uses 'Applications' (plural) while CreateCompShareCustomImage's uses 'Application' (singular)", "lifecycle - after publish the image enters review (CompShareImage.Status Reviewing) (seed:001_c2da24486657c9c9.txt; sdk status enum; not checked locally)" },
   request = {
@@ -1919,7 +1923,7 @@ A["TerminateCompShareInstance"] = (function() return {
   sdk = { "go", "python" },
 } end)()
 A["TerminateULHostInstance"] = (function() return {
-  decisions = {},
+  decisions = { "bool fields (ReleaseUDisk) also accept the strings \"true\"/\"false\" (the seed examples send them)" },
   name = "TerminateULHostInstance",
   notes = {},
   request = {
@@ -1941,7 +1945,7 @@ A["TerminateULHostInstance"] = (function() return {
   sdk = { "go", "python" },
 } end)()
 A["UpdateCompShareImage"] = (function() return {
-  decisions = { "Price >= 0 (the seed says 0 means free)", "SDK-only field Framework accepted (the union)", "SDK-only field Softwares accepted (the union)", "SDK-only field Zone accepted (the union)", "Zone is optional (seed page) although the SDK says required", "seed-only field AutoStart accepted and sent (absent from both SDKs)", "seed-only field GroupId accepted and sent (absent from both SDKs)", "seed-only field Name accepted and sent (absent from both SDKs)", "seed-only field Price accepted and sent (absent from both SDKs)", "seed-only field SupportedGpuTypes accepted and sent (absent from both SDKs)", "seed-only field VersionDesc accepted and sent (absent from both SDKs)", "seed-only field VersionName accepted and sent (absent from both SDKs)" },
+  decisions = { "Price >= 0 (the seed says 0 means free)", "SDK-only field Framework accepted (the union)", "SDK-only field Softwares accepted (the union)", "SDK-only field Zone accepted (the union)", "Zone is optional (seed page) although the SDK says required", "bool fields (AutoStart) also accept the strings \"true\"/\"false\" (the seed examples send them)", "seed-only field AutoStart accepted and sent (absent from both SDKs)", "seed-only field GroupId accepted and sent (absent from both SDKs)", "seed-only field Name accepted and sent (absent from both SDKs)", "seed-only field Price accepted and sent (absent from both SDKs)", "seed-only field SupportedGpuTypes accepted and sent (absent from both SDKs)", "seed-only field VersionDesc accepted and sent (absent from both SDKs)", "seed-only field VersionName accepted and sent (absent from both SDKs)" },
   name = "UpdateCompShareImage",
   notes = { "Cover: encoding (seed:002_8d52d1c55ce7ed96.txt; not checked locally; encoding=base64)", "Softwares is typed string (not object) in both SDKs", "applies_to - custom images and community images (seed:002_8d52d1c55ce7ed96.txt; not checked locally)", "sdk_mismatch - seed fields Name, GroupId, Price, VersionName, VersionDesc, SupportedGpuTypes, AutoStart are absent from both SDKs (python typed method silently drops them; go struct has no such fields); SDK-only fields: Framework, Softwares (typed string, not object) (go+python sdk vs seed 002; not checked locally)" },
   request = {

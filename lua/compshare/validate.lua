@@ -143,15 +143,16 @@ end
 ----------------------------------------------------------------------------
 -- Types
 
-local HUGE, abs = math.huge, math.abs
+local HUGE = math.huge
 
 local function finite(v)
   return v == v and v ~= HUGE and v ~= -HUGE
 end
 
 -- A number that is a whole value within +-2^53 (v % 1 is NaN for NaN and +-inf).
+-- No math.abs: it overflows on math.mininteger in Lua 5.4.
 local function is_int(v)
-  return v % 1 == 0 and abs(v) <= 2 ^ 53
+  return v % 1 == 0 and v >= -2 ^ 53 and v <= 2 ^ 53
 end
 
 --- Check a string value; returns a message or nil.
@@ -352,6 +353,7 @@ local function check_quickly(st, t, d, obj, defaults)
         fine = v == true or v == false or v == "true" or v == "false"
       elseif want == "string" then
         fine = type(v) == "string" and #v <= validate.MAX_STRING and not find(v, "[\128-\255]")
+          and not (f.nonempty and v == "")
       elseif type(v) == "number" then
         if want == "int" then fine = v % 1 == 0 and v >= -2 ^ 53 and v <= 2 ^ 53
         else fine = v == v and v ~= HUGE and v ~= -HUGE end
@@ -457,12 +459,23 @@ local function enum_of(field)
   return allowed, table.concat(shown, ", ")
 end
 
+--- The message for an empty string where one is not allowed, or nil when it is allowed: a
+-- required string field needs a value, and a common field (Region, Zone, ProjectId) given as ""
+-- would replace the client's default with nothing.
+local function empty_message(field)
+  if field.type ~= "string" then return nil end
+  if field.common then return "must not be empty (leave it out to use the client's default)" end
+  if field.required then return "must not be empty" end
+end
+
 local function scalar_checker(field)
   local scalar = SCALAR[field.type]
   local allowed, shown = enum_of(field)
+  local empty = empty_message(field)
   return function(st, v, d)
     local m = scalar(v, field)
     if m then return add_at(st, d, m) end
+    if empty and v == "" then return add_at(st, d, empty) end
     if allowed and not allowed[v] then add_at(st, d, ("%s is not one of %s"):format(show(v), shown)) end
   end
 end
@@ -493,6 +506,7 @@ local function compile(fields, open)
   objects[fields] = obj                 -- before its fields: a model may contain itself
   for i, f in ipairs(fields) do
     local c = { name = f.name, required = f.required, common = f.common, check = checker(f),
+                nonempty = empty_message(f) ~= nil,
                 scalar = SCALAR[f.type] and not f.numeric_string and f.type, allowed = enum_of(f) }
     obj.fields[i], obj.by_name[f.name], obj.names[i] = c, c, f.name
     if f.required then obj.required[#obj.required + 1] = c end
@@ -698,6 +712,8 @@ function RULES.min_items_where(r, params, add)
   end
   if n < r.min then
     add(r.field, ("needs at least %d item(s) with %s"):format(r.min, describe_when(r.where)))
+  elseif r.max and n > r.max then
+    add(r.field, ("has %d items with %s; at most %d allowed"):format(n, describe_when(r.where), r.max))
   end
 end
 

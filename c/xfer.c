@@ -199,6 +199,7 @@ static void set_constant(const cs_xfer_opts *s, cs_xfer *x)
         curl_easy_setopt(e, CURLOPT_CAINFO, s->cainfo);
     curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* the default, said: a redirect is never followed */
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -206,6 +207,19 @@ static void set_constant(const cs_xfer_opts *s, cs_xfer *x)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     x->configured = 1;
+}
+
+/* A request that is not retry-safe gets a new connection (never a kept-alive one: libcurl
+ * resends a request by itself only when a reused connection died before answering) and
+ * HTTP/1.1 (no HTTP/2 stream of it shares a connection that another transfer reuses). */
+static void set_fresh(cs_xfer *x, int fresh)
+{
+    if (fresh == x->fresh)
+        return;
+    curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+    curl_easy_setopt(x->easy, CURLOPT_HTTP_VERSION,
+                     fresh ? (long)CURL_HTTP_VERSION_1_1 : (long)CURL_HTTP_VERSION_NONE);
+    x->fresh = fresh;
 }
 
 /* The per-request options: timeout (when it changed), header list, URL, method. */
@@ -228,6 +242,7 @@ typedef struct {
     const char *url, *method, *body;
     size_t blen;
     long timeout_ms;
+    int fresh; /* retry_safe = false: a new connection (set_fresh) */
 } request;
 
 /* Reads and checks the request table at idx: pushes its url, method, timeout, headers and
@@ -254,6 +269,11 @@ static void read_request(lua_State *L, int idx, int pos, request *r)
     if (timeout > 86400.0 * 365)
         timeout = 86400.0 * 365;
     r->timeout_ms = (long)(timeout * 1000.0 + 0.5) > 0 ? (long)(timeout * 1000.0 + 0.5) : 1L;
+    lua_getfield(L, idx, "retry_safe"); /* a boolean, so popped: the 5 pushed values stay as they are */
+    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+        bad_request(L, pos, "retry_safe must be a boolean");
+    r->fresh = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+    lua_pop(L, 1);
     lua_getfield(L, idx, "headers");
     check_headers(L, lua_gettop(L), pos);
     r->blen = 0;
@@ -296,6 +316,7 @@ CURLcode cs_xfer_prepare(lua_State *L, int idx, int pos, const cs_xfer_opts *o, 
                  (unsigned long)r.blen, (unsigned long)(CS_MAX_BODY >> 20));
         return CURLE_FILESIZE_EXCEEDED;
     }
+    set_fresh(x, r.fresh);
     set_request(x, r.timeout_ms, r.url, r.method, r.body, r.blen);
     return CURLE_OK;
 }

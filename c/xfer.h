@@ -35,6 +35,7 @@ typedef struct {
     int index;              /* batch: 1-based position of the request */
     int configured;         /* the session's constant options are set on the handle */
     long timeout_ms;        /* the timeout last set on the handle (0: none yet) */
+    int fresh;              /* FRESH_CONNECT + HTTP/1.1 are set on the handle (a request not retry-safe) */
     char errbuf[CURL_ERROR_SIZE];
 } cs_xfer;
 
@@ -44,7 +45,9 @@ void cs_xfer_check(lua_State *L, int idx, int pos);
 
 /* Checks the request table at `idx` as cs_xfer_check does, then sets up x for the
  * transfer and pushes the body string (or nil), which must stay referenced until the
- * transfer ends. Returns CURLE_OK, or an error code (with the message in x->errbuf)
+ * transfer ends. retry_safe = false in it sends the request on a new HTTP/1.1 connection
+ * of its own, so libcurl never resends it after a reused connection died (see
+ * docs/RELIABILITY.md). Returns CURLE_OK, or an error code (with the message in x->errbuf)
  * when the request cannot be sent, e.g. a body over CS_MAX_BODY. */
 CURLcode cs_xfer_prepare(lua_State *L, int idx, int pos, const cs_xfer_opts *o, cs_xfer *x);
 

@@ -121,6 +121,7 @@ function Client:prepare(action, params)
     },
     body = body,
     action = action,
+    retry_safe = idempotent(action),  -- false: transports never reuse a connection for it nor resend it
   }
 end
 
@@ -197,6 +198,7 @@ function Client:send(req, call_opts)
   local action = req.action
   local max = check_retries(call_opts.max_retries) or self.max_retries
   local safe = idempotent(action)
+  req.retry_safe = safe
   local secret, logger = secrets[self], self.logger
   req.timeout = call_opts.timeout or self.timeout
   local attempt = 1

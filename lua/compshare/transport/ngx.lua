@@ -212,12 +212,19 @@ function ngx_transport.new(opts)
   end
 
   -- Connect (or take a pooled connection) and do the TLS handshake once per connection.
-  local function open(u, deadline, connect_s)
+  -- `fresh`: always a new connection. Its pool name gets ":fresh" and no connection is
+  -- ever put back under that name, so nginx finds none idle there and connects.
+  local function open(u, deadline, connect_s, fresh)
     local sock = ngx.socket.tcp()
     local left = left_ms(deadline)
     sock:settimeouts(math.min(left, math.floor(connect_s * 1000)), left, left)
     local pool = ("compshare:%s:%d:%s"):format(u.host, u.port, u.tls and (verify and "tls" or "tls-noverify") or "plain")
-    local ok, err = sock:connect(u.host, u.port, { pool = pool, pool_size = pool_size })
+    local ok, err
+    if fresh then
+      ok, err = sock:connect(u.host, u.port, { pool = pool .. ":fresh" })
+    else
+      ok, err = sock:connect(u.host, u.port, { pool = pool, pool_size = pool_size })
+    end
     if not ok then return nil, failure("connect", "connect to " .. u.authority, err, false) end
     if u.tls and sock:getreusedtimes() == 0 then
       ok, err = sock:sslhandshake(false, (u.host:gsub("^%[(.*)%]$", "%1")), verify)
@@ -237,10 +244,10 @@ function ngx_transport.new(opts)
 
   -- One exchange on one connection. The third result is true when a pooled
   -- connection turned out to be closed by the server before answering a byte:
-  -- the request was not processed and may be sent again on a fresh connection
-  -- (as libcurl does).
-  local function exchange(u, req, head, body, deadline, connect_s)
-    local sock, ferr = open(u, deadline, connect_s)
+  -- a safe request may be sent again (the server may have processed it anyway).
+  -- `fresh` (a request that is not retry-safe): a new connection, closed after.
+  local function exchange(u, req, head, body, deadline, connect_s, fresh)
+    local sock, ferr = open(u, deadline, connect_s, fresh)
     if not sock then return nil, ferr end
     local reused = sock:getreusedtimes() > 0
     local function fail(reason, what, err, stale_ok)
@@ -270,7 +277,7 @@ function ngx_transport.new(opts)
     if not status then return fail("transport", "bad status line from", ("%q"):format(line:sub(1, 80))) end
     local res_body, delimited = read_body(rd, req.method or "POST", status, headers, max_body)
     if not res_body then return fail("transport", "reading body from", delimited) end
-    if delimited and keep_alive(version, headers) then
+    if delimited and not fresh and keep_alive(version, headers) then
       sock:setkeepalive(idle_ms, pool_size)
     else
       sock:close()
@@ -286,6 +293,9 @@ function ngx_transport.new(opts)
     local connect_s = math.min(timeout, connect_timeout or timeout)
     local body = req.body or ""
     local head = request_head(u, req, body)
+    if req.retry_safe == false then  -- sent once, on a connection of its own (docs/RELIABILITY.md)
+      return exchange(u, req, head, body, deadline, connect_s, true)
+    end
     -- Each stale pooled connection is closed when found, so this ends.
     for _ = 1, pool_size do
       local res, err, stale = exchange(u, req, head, body, deadline, connect_s)

@@ -64,6 +64,8 @@ static const luaL_Reg funcs[] = {
     {"now", cs_lua_now},
     {"monotonic", cs_lua_monotonic},
     {"file_mode", cs_lua_file_mode},
+    {"mkdir_private", cs_lua_mkdir_private},
+    {"write_private", cs_lua_write_private},
     {NULL, NULL},
 };
 

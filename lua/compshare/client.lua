@@ -13,7 +13,7 @@ Client.__index = Client
 -- Private keys live here, keyed by client, never as a field a dump could show.
 local secrets = setmetatable({}, { __mode = "k" })
 
-local DEFAULT_BASE_URL = "https://api.compshare.cn"
+local DEFAULT_BASE_URL = config.DEFAULTS.base_url
 
 local function user_agent(version)
   local luav = (jit and jit.version) or _VERSION

@@ -1,5 +1,6 @@
 -- c/xfer.c keeps one easy handle's options between requests (only the per-request ones are set
--- again): a request must never inherit the method, body, NOBODY or timeout of the one before.
+-- again): a request must never inherit the method, body, NOBODY, timeout or fresh connection
+-- of the one before.
 local core = require "compshare.core"
 local nginx = require "support.nginx"
 
@@ -13,6 +14,7 @@ local SERVER = [==[
         local h = ngx.req.get_headers()
         ngx.header["X-Long-Length"] = h["x-long"] and #h["x-long"] or "none"
         ngx.header["X-Empty"] = h["x-empty"] == "" and "empty" or tostring(h["x-empty"])
+        ngx.header["X-Connection"] = ngx.var.connection
         ngx.print("got:" .. body)
       }
     }
@@ -59,5 +61,29 @@ describe("a reused easy handle", function()
     assert.are.equal("late", res.body)
     res, kind = session:request { url = url, timeout = 0.1 }
     assert.are.same({ nil, "timeout" }, { res, kind })
+  end)
+
+  it("gives each request with retry_safe = false a new connection, and the next read the kept one", function()
+    local function conn(retry_safe)
+      local res = assert(session:request { url = srv.url .. "echo", method = "GET", retry_safe = retry_safe })
+      return res.headers["x-connection"]
+    end
+    local kept = conn(nil)
+    assert.equal(kept, conn(true))
+    local seen = { [kept] = true }
+    for _ = 1, 3 do
+      local c = conn(false)
+      assert.is_nil(seen[c], "a connection used before: " .. c)
+      seen[c] = true
+      assert.is_true(seen[conn(true)] == true, "a read made a new connection")
+    end
+  end)
+
+  it("refuses a retry_safe that is not a boolean, in a request and in a batch", function()
+    assert.has_error(function() session:request { url = srv.url .. "echo", retry_safe = "no" } end,
+      "compshare: request: retry_safe must be a boolean")
+    assert.has_error(function()
+      session:batch({ { url = srv.url .. "echo" }, { url = srv.url .. "echo", retry_safe = 0 } })
+    end, "compshare: request 2: retry_safe must be a boolean")
   end)
 end)

@@ -202,6 +202,48 @@ describe("compshare.transport.ngx", function()
     assert.equal(1, #fake.conns)
   end)
 
+  describe("a request that is not retry-safe (retry_safe = false)", function()
+    it("takes a new connection though one is pooled, and does not pool it after", function()
+      serve(ok_response("read"), ok_response("create"), ok_response("read again"))
+      local t = transport.new()
+      assert(t(req()))
+      assert.equal("create", assert(t(req { retry_safe = false })).body)
+      assert.equal(2, #fake.conns)
+      assert.equal("compshare:127.0.0.1:8080:plain:fresh", fake.sockets[2].pool)
+      assert.is_nil(fake.sockets[2].keepalive)
+      assert.is_true(fake.sockets[2].closed)
+      assert.equal("read again", assert(t(req())).body)
+      assert.equal(2, #fake.conns)  -- the read is back on the pooled connection
+      assert.equal(fake.conns[1], fake.sockets[3].conn)
+    end)
+
+    it("is sent once: a drop after sending is an error with sent = true", function()
+      serve(ok_response("read"), false, ok_response("never"))
+      local t = transport.new { pool_size = 4 }
+      assert(t(req()))
+      local res, err = t(req { retry_safe = false })
+      assert.is_nil(res)
+      assert.equal("reset", err.reason)
+      assert.is_true(err.sent)
+      assert.equal(2, #fake.conns)
+      assert.equal(1, #fake.conns[2].requests)
+      assert.equal(1, #answers)  -- "never" was never asked for
+    end)
+
+    it("is sent once in a batch too, on connections of their own", function()
+      serve(ok_response("read"), false, false, ok_response("never"))
+      local t = transport.new()
+      assert(t(req()))
+      local out = t.batch({ req { retry_safe = false }, req { retry_safe = false } }, 2)
+      for i = 1, 2 do
+        assert.is_true(out[i].error.sent)
+        assert.equal("reset", out[i].error.reason)
+      end
+      assert.equal(3, #fake.conns)
+      assert.equal(1, #answers)
+    end)
+  end)
+
   it("refuses a body larger than max_body", function()
     serve(ok_response(("x"):rep(100)))
     local res, err = transport.new { max_body = 10 }(req())

@@ -12,6 +12,9 @@
 -- default 10), connect_timeout (seconds, default: the call's timeout),
 -- max_body (bytes, default 64 MB).
 --
+-- A request with `retry_safe = false` (an action not safe to repeat) is sent once,
+-- on a new connection of its own, never over a pooled one (docs/RELIABILITY.md).
+--
 -- Only usable where cosockets may yield (rewrite, access, content, timer):
 -- `compshare.transport` picks it there and libcurl elsewhere.
 local ngx_transport = {}

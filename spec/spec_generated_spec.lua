@@ -118,3 +118,38 @@ describe("generated spec", function()
     end
   end)
 end)
+
+describe("generated spec: spending and field docs", function()
+
+  it("marks the actions that cost money, with a reason, and no read", function()
+    for _, name in ipairs { "CreateCompShareInstance", "CreateULHostInstance", "CreateCompShareCustomImage",
+                            "CopyCompShareCustomImage", "ResizeCompShareInstance", "ResizeCompShareDisk",
+                            "ReinstallCompShareInstance", "StartCompShareInstance" } do
+      assert.is_true(spec.actions[name].spends, name)
+      assert.is_string(spec.actions[name].spends_reason, name)
+    end
+    for _, name in ipairs(spec.action_names) do
+      local verb = name:match("^(%u%l+)")
+      if verb == "Describe" or verb == "Get" or verb == "Check" or verb == "List" then
+        assert.is_false(spec.actions[name].spends, name)
+      end
+    end
+    for _, name in ipairs { "StopCompShareInstance", "TerminateCompShareInstance", "PublishCompShareImage",
+                            "CreateCompShareTeam" } do
+      assert.is_false(spec.actions[name].spends, name)
+    end
+  end)
+
+  it("carries field_docs.json: a summary per action, a description per field, nested paths too", function()
+    local a = spec.actions.CreateCompShareInstance
+    assert.matches("^Create a CompShare GPU instance", a.summary)
+    local memory
+    for _, f in ipairs(a.request) do if f.name == "Memory" then memory = f end end
+    assert.matches("in MB", memory.doc)
+    assert.matches("in GB", a.nested_docs["Disks.N.Size"])
+    local ids
+    for _, f in ipairs(a.response) do if f.name == "UHostIds" then ids = f end end
+    assert.is_string(ids.doc)
+    for _, name in ipairs(spec.action_names) do assert.is_string(spec.actions[name].summary, name) end
+  end)
+end)

@@ -83,18 +83,23 @@ local function type_of(f)
   return t
 end
 
-local function fields_table(fields, with_required)
+-- The description of a field: its own doc, else the action's doc for a nested path.
+local function doc_of(f, nested, prefix)
+  return f.doc or (nested and prefix and (nested[prefix .. f.name] or nested[prefix .. f.name .. ".N"])) or ""
+end
+
+local function fields_table(fields, with_required, nested, prefix)
   if #fields == 0 then
     emit("_none_")
     emit()
     return
   end
   if with_required then
-    emit("| name | type | required | enum / default | source |")
-    emit("|---|---|---|---|---|")
+    emit("| name | type | required | description | enum / default | source |")
+    emit("|---|---|---|---|---|---|")
   else
-    emit("| name | type | enum | source |")
-    emit("|---|---|---|---|")
+    emit("| name | type | description | enum | source |")
+    emit("|---|---|---|---|---|")
   end
   for _, f in ipairs(fields) do
     local extra = list(f.enum)
@@ -102,11 +107,12 @@ local function fields_table(fields, with_required)
     if f.fill ~= nil then extra = extra .. "; sent as `" .. f.fill .. "` when omitted" end
     local src = f.seed_only and "seed only" or (f.sdk and (table.concat(f.sdk, "+") .. " SDK only")) or ""
     if f.common then src = (src ~= "" and src .. ", " or "") .. "common (client default)" end
+    local doc = cell(doc_of(f, nested, prefix))
     if with_required then
-      emit(("| `%s` | %s | %s | %s | %s |"):format(f.name, cell(type_of(f)), f.required and "yes" or "",
-        cell(extra), src))
+      emit(("| `%s` | %s | %s | %s | %s | %s |"):format(f.name, cell(type_of(f)), f.required and "yes" or "",
+        doc, cell(extra), src))
     else
-      emit(("| `%s` | %s | %s | %s |"):format(f.name, cell(type_of(f)), cell(extra), src))
+      emit(("| `%s` | %s | %s | %s | %s |"):format(f.name, cell(type_of(f)), doc, cell(extra), src))
     end
   end
   emit()
@@ -126,12 +132,15 @@ emit("Common fields `Region`, `Zone` and `ProjectId` may come from the client's 
   .. "`int` is an integral number (1.5 is refused), `bool` is `true`/`false` (the strings "
   .. "\"true\"/\"false\" are accepted and sent alike), strings are valid UTF-8 of at most 64 KiB.")
 emit()
-emit("| action | retry safe | paginated |")
-emit("|---|---|---|")
+emit("Actions marked **spends** cost money on the real service; `compshare-lua` asks before sending them "
+  .. "(or needs `--yes`), see `docs/CLI.md`.")
+emit()
+emit("| action | summary | retry safe | spends | paginated |")
+emit("|---|---|---|---|---|")
 for _, name in ipairs(spec.action_names) do
   local a = spec.actions[name]
-  emit(("| [%s](#%s) | %s | %s |"):format(name, name:lower(), a.retry_safe and "yes" or "**no**",
-    a.pagination and a.pagination.items or ""))
+  emit(("| [%s](#%s) | %s | %s | %s | %s |"):format(name, name:lower(), cell(a.summary or ""),
+    a.retry_safe and "yes" or "**no**", a.spends and "**spends**" or "", a.pagination and a.pagination.items or ""))
 end
 emit()
 
@@ -139,6 +148,8 @@ for _, name in ipairs(spec.action_names) do
   local a = spec.actions[name]
   emit("## " .. name)
   emit()
+  if a.summary then emit(a.summary .. ".") emit() end
+  if a.spends then emit("**Costs money** on the real service: " .. a.spends_reason .. ".") emit() end
   emit(("SDKs: %s%s. Retry safe: %s."):format(#a.sdk > 0 and table.concat(a.sdk, ", ") or "none (seed page only)",
     a.seed and (", seed page `" .. a.seed .. "`") or "",
     a.retry_safe and "yes" or ("**no** - " .. a.retry_reason)))
@@ -147,6 +158,15 @@ for _, name in ipairs(spec.action_names) do
   emit("### Request")
   emit()
   fields_table(a.request, true)
+  local nested = {}
+  for path in pairs(a.nested_docs or {}) do nested[#nested + 1] = path end
+  table.sort(nested)
+  if #nested > 0 then
+    emit("Nested fields:")
+    emit()
+    for _, path in ipairs(nested) do emit(("- `%s`: %s"):format(path, a.nested_docs[path])) end
+    emit()
+  end
   if #a.rules > 0 then
     emit("### Rules (checked before sending)")
     emit()

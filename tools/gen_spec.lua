@@ -1,14 +1,14 @@
---- Generate lua/compshare/spec.lua from ../shared/api/compshare.json.
--- usage: lua5.4 tools/gen_spec.lua <compshare.json> <out spec.lua>
+--- Generate lua/compshare/spec.lua from ../shared/api/compshare.json and field_docs.json.
+-- usage: lua5.4 tools/gen_spec.lua <compshare.json> <out spec.lua> <field_docs.json>
 -- The output is a pure data table, keys sorted, one function per action and
 -- per model (so no single function holds too many constants for LuaJIT).
 -- Everything the JSON says is kept; where the seed page and the SDKs disagree
 -- the seed page wins and the choice is written into the action's `notes`.
 local cjson = require "cjson"
 
-local src_path, out_path = arg[1], arg[2]
-if not (src_path and out_path) then
-  io.stderr:write("usage: gen_spec.lua <compshare.json> <out.lua>\n")
+local src_path, out_path, docs_path = arg[1], arg[2], arg[3]
+if not (src_path and out_path and docs_path) then
+  io.stderr:write("usage: gen_spec.lua <compshare.json> <out.lua> <field_docs.json>\n")
   os.exit(2)
 end
 
@@ -31,6 +31,7 @@ local function plain(v)
 end
 
 local data = plain(cjson.decode(read(src_path)))
+local field_docs = plain(cjson.decode(read(docs_path)))
 
 local function copy(t)
   if type(t) ~= "table" then return t end
@@ -74,6 +75,59 @@ local function retry_policy(a)
   end
   if EXTRA_UNSAFE[a.name] then return false, EXTRA_UNSAFE[a.name] end
   return true, nil
+end
+
+----------------------------------------------------------------------------
+-- Spending: which actions cost money on the real service. compshare.json has no such flag, so
+-- these documented rules decide, first match winning. The CLI asks before sending these.
+
+local READ_VERBS = { Describe = true, Get = true, Check = true, List = true, Download = true }
+
+local SPEND_RULES = {
+  { match = function(a) return READ_VERBS[a.name:match("^(%u%l+)")] end, spends = false },
+  { match = function(a) return a.name:find("^Create.*Instance$") end,
+    reason = "it creates an instance, billed from the moment it exists" },
+  { match = function(a) return a.name:find("^Create.*Image$") or a.name:find("^Copy.*Image$") end,
+    reason = "it makes an image, whose storage is billed" },
+  { match = function(a) return a.name:find("^Resize") end, reason = "it changes the size, and so the price" },
+  { match = function(a) return a.name:find("^Reinstall") end,
+    reason = "it reinstalls the system disk, which can change the image and its price" },
+  { match = function(a) return a.name == "StartCompShareInstance" end,
+    reason = "a started pay-as-you-go instance is billed again" },
+  { match = function(a)
+      for _, f in ipairs(a.request or {}) do
+        if f.name == "ChargeType" or f.name == "Quantity" or f.name == "CouponId" then return true end
+      end
+    end, reason = "it sets a charge (ChargeType/Quantity)" },
+}
+
+--- spends, reason for an action of compshare.json.
+local function spend_policy(a)
+  for _, rule in ipairs(SPEND_RULES) do
+    if rule.match(a) then
+      if rule.spends == false then return false, nil end
+      return true, rule.reason
+    end
+  end
+  return false, nil
+end
+
+----------------------------------------------------------------------------
+-- Field docs (field_docs.json): a summary per action, a description per field (units included).
+
+--- Adds `summary`, each field's `doc`, and `nested_docs` (`Disks.N.Size` -> text) to `act`.
+local function add_docs(act)
+  local d = field_docs.actions[act.name] or {}
+  act.summary = d.summary
+  local req, nested = d.request or {}, {}
+  for _, f in ipairs(act.request) do
+    f.doc = req[f.name] or (f.common and field_docs.common[f.name]) or nil
+  end
+  for path, text in pairs(req) do
+    if path:find(".", 1, true) then nested[path] = text end
+  end
+  if next(nested) then act.nested_docs = nested end
+  for _, f in ipairs(act.response) do f.doc = (d.response or {})[f.name] end
 end
 
 --- One request/response field, as the spec keeps it.
@@ -314,6 +368,7 @@ local function build_action(a)
     decisions = {},
   }
   act.retry_safe, act.retry_reason = retry_policy(a)
+  act.spends, act.spends_reason = spend_policy(a)
   for _, f in ipairs(a.request or {}) do
     local x = field_of(f)
     act.request[#act.request + 1] = x
@@ -366,6 +421,7 @@ local function build_action(a)
     act.decisions[#act.decisions + 1] = "bool fields (" .. table.concat(bools, ", ") .. ") also accept the "
       .. "strings \"true\"/\"false\" (the seed examples send them)"
   end
+  add_docs(act)
   table.sort(act.notes)
   table.sort(act.decisions)
   return act
@@ -438,7 +494,12 @@ table.sort(names)
 local models, model_names = {}, {}
 for name, m in pairs(data.models) do
   local fields = {}
-  for _, f in ipairs(m.fields) do fields[#fields + 1] = field_of(f) end
+  local docs = field_docs.models[name] or {}
+  for _, f in ipairs(m.fields) do
+    local x = field_of(f)
+    x.doc = docs[f.name]
+    fields[#fields + 1] = x
+  end
   models[name] = { kind = m.kind, fields = fields }
   model_names[#model_names + 1] = name
 end
@@ -454,7 +515,7 @@ end
 
 local out = {}
 local function emit(s) out[#out + 1] = s end
-emit("-- GENERATED by tools/gen_spec.lua from compshare.json - do not edit; run `make spec`.")
+emit("-- GENERATED by tools/gen_spec.lua from compshare.json and field_docs.json - do not edit; run `make spec`.")
 emit("-- Go SDK " .. data.source.go_sdk.version .. " (" .. data.source.go_sdk.commit .. "), Python SDK "
   .. data.source.python_sdk.version .. " (" .. data.source.python_sdk.commit .. "), seed pages.")
 emit("local spec = { actions = {}, models = {} }")

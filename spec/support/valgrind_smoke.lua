@@ -48,11 +48,17 @@ local ok, err = pcall(function()
   check("raise while reading headers", not pcall(s.request, s, {
     url = srv.url, headers = { A = "1", B = "2", C = {} } }))
   check("request after the raise", s:request { url = srv.url, body = body }.status == 200)
+  check("retry_safe = false: a fresh connection",
+    s:request { url = srv.url, body = body, retry_safe = false }.status == 200)
+  check("reset on a fresh connection", select(2, s:request { url = srv.url .. "drop", retry_safe = false }) == "reset")
+  check("raise on a retry_safe that is not a boolean", not pcall(s.request, s, { url = srv.url, retry_safe = 1 }))
+  check("read after a fresh connection", s:request { url = srv.url, body = body, retry_safe = true }.status == 200)
 
   local reqs = {}
   for i = 1, 8 do reqs[i] = { url = srv.url, body = body, timeout = 5 } end
   reqs[3] = { url = refused, timeout = 1 }
   reqs[6] = { url = srv.url .. "slow", timeout = 0.1 }
+  reqs[7].retry_safe, reqs[8].retry_safe = false, false
   local out = s:batch(reqs, 3)
   check("batch", #out == 8 and out[1].status == 200 and out[3].error == "connect" and out[6].error == "timeout")
   check("batch raises on a bad request", not pcall(s.batch, s, { reqs[1], { url = 1 } }, 2))

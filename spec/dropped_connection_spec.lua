@@ -192,3 +192,45 @@ describe("a kept-alive connection that dies after the server committed the reque
     end)
   end)
 end)
+
+describe("the request a transport gets says whether it may be sent twice", function()
+  local function capture()
+    local seen = {}
+    local t = setmetatable({
+      batch = function(reqs)
+        local out = {}
+        for i, r in ipairs(reqs) do
+          seen[#seen + 1] = { r.action, r.retry_safe }
+          out[i] = { status = 200, headers = {}, body = '{"RetCode":0}' }
+        end
+        return out
+      end,
+    }, { __call = function(_, r)
+      seen[#seen + 1] = { r.action, r.retry_safe }
+      return { status = 200, headers = {}, body = '{"RetCode":0}' }
+    end })
+    local c = compshare.new { public_key = "pk", private_key = "sk", region = "cn-wlcb", zone = "cn-wlcb-01",
+                              transport = t }
+    return c, seen
+  end
+
+  it("client:call, the typed methods and client:send set retry_safe from the spec", function()
+    local c, seen = capture()
+    assert(c:call(READ, {}))
+    assert(c:call("CreateCompShareInstance", UNSAFE.CreateCompShareInstance))
+    assert(c:CreateCompShareInstance(fixtures.instance()))
+    local req = assert(c:prepare("PublishCompShareImage", UNSAFE.PublishCompShareImage))
+    req.retry_safe = nil  -- a request table changed by hand is still marked when sent
+    assert(c:send(req))
+    assert.same({ { READ, true }, { "CreateCompShareInstance", false }, { "CreateCompShareInstance", false },
+                  { "PublishCompShareImage", false } }, seen)
+  end)
+
+  it("client:batch entries carry it too", function()
+    local c, seen = capture()
+    for _, r in ipairs(c:batch { { READ, {} }, { "CreateCompShareInstance", UNSAFE.CreateCompShareInstance } }) do
+      assert.is_true(r.ok, r.error and tostring(r.error))
+    end
+    assert.same({ { READ, true }, { "CreateCompShareInstance", false } }, seen)
+  end)
+end)

@@ -90,10 +90,10 @@ describe("compshare.sandbox", function()
     end)
   end)
 
-  it("answers unknown actions with RetCode 160 and missing parameters with 230", function()
+  it("answers an action the spec does not have with RetCode 160, and missing parameters with 230", function()
     local c = new()
-    local err = refused(CODES.unsupported_action, c:call("DescribeULHostBundles", {}))
-    assert.matches("not supported by the sandbox", err.message)
+    local err = refused(CODES.unknown_action, c:call("DescribeCompShareInstances", {}))
+    assert.matches("does not exist %(did you mean DescribeCompShareInstance%?%)", err.message)
     err = refused(CODES.missing_param, c:call("StopCompShareInstance", {}))
     assert.matches("UHostId", err.message)
   end)
@@ -148,9 +148,10 @@ describe("compshare.sandbox", function()
     it("boot only from existing Available images", function()
       local c = new()
       refused(CODES.not_found, c:call("CreateCompShareInstance", { CompShareImageId = "img-nope", GpuType = "4090",
-        GPU = 1, CPU = 16, Memory = 65536 }))
+        GPU = 1, CPU = 16, Memory = 65536, Disks = { { IsBoot = true, Size = 200, Type = "CLOUD_SSD" } } }))
+      -- client:call does not validate: what the validator refuses, the sandbox refuses too
       refused(CODES.invalid_param, c:call("CreateCompShareInstance", { CompShareImageId = CONTAINER,
-        GpuType = "4090", GPU = 1, CPU = 16, Memory = 1000 }))
+        GpuType = "4090", GPU = 1, CPU = 16, Memory = 1000, Disks = { { IsBoot = true, Size = 200, Type = "CLOUD_SSD" } } }))
     end)
 
     it("make MaxCount instances at once", function()
@@ -251,8 +252,8 @@ describe("compshare.sandbox", function()
 
     it("publish only custom, container, Available images, which then go Reviewing", function()
       local c, sb = new()
-      local err = refused(CODES.not_allowed, c:call("PublishCompShareImage", { CompShareImageId = CONTAINER, Price = 0 }))
-      assert.matches("only custom images", err.message)
+      local err = refused(CODES.not_owner, c:call("PublishCompShareImage", { CompShareImageId = CONTAINER, Price = 0 }))
+      assert.matches("System image of CompShare, not one of this account's", err.message)
       refused(CODES.not_found, c:call("PublishCompShareImage", { CompShareImageId = "nope", Price = 0 }))
 
       local vm = running(c, sb, VM)
@@ -268,15 +269,13 @@ describe("compshare.sandbox", function()
         { CompShareImageId = img, Price = 0, Tags = { "a", "b", "c", "d" } }))
       refused(CODES.invalid_param, c:call("PublishCompShareImage",
         { CompShareImageId = img, Price = 0, VersionName = "1.0" }))
-      refused(CODES.missing_param, c:call("PublishCompShareImage", { CompShareImageId = img }))
-
       assert(c:call("PublishCompShareImage", { CompShareImageId = img, Price = 0.5, Tags = { "llm" },
         VersionName = "v1.0" }))
       local info = image_of(c, img)
       assert.equal("Reviewing", info.Status)
       assert.equal(0.5, info.Price)
       assert.same({ "llm" }, info.Tags)
-      refused(CODES.wrong_state, c:call("PublishCompShareImage", { CompShareImageId = img, Price = 0 }))
+      refused(CODES.duplicate, c:call("PublishCompShareImage", { CompShareImageId = img, Price = 0 }))
     end)
 
     it("update an image's fields by the rules", function()
@@ -374,11 +373,11 @@ describe("compshare.sandbox", function()
       local c, sb = new { fail = { actions = { CreateCompShareInstance = {
         error = { kind = "timeout", message = "answer lost", sent = true }, apply = true, times = 1 } } } }
       local res, err = c:call("CreateCompShareInstance", { CompShareImageId = CONTAINER, GpuType = "4090", GPU = 1,
-        CPU = 16, Memory = 65536 })
+        CPU = 16, Memory = 65536, Disks = { { IsBoot = true, Size = 200, Type = "CLOUD_SSD" } } })
       assert.is_nil(res)
       assert.equal("timeout", err.kind)
       assert.is_true(err.maybe_applied)
-      assert.equal(1, #sb.world:list_instances())
+      assert.equal(1, #sb.world:list("instances"))
     end)
 
     it("takes a function that decides per call, and HTTP answers", function()
@@ -414,7 +413,7 @@ describe("compshare.sandbox", function()
       local c, sb = new()
       c:call("DescribeCompShareImages", { Limit = 2 })
       assert.equal("DescribeCompShareImages", sb.calls[1].action)
-      assert.equal("2", sb.calls[1].params.Limit)
+      assert.equal(2, sb.calls[1].params.Limit)     -- typed as the spec says
       assert.is_nil(sb.calls[1].params.Signature)
     end)
   end)

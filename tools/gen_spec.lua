@@ -505,13 +505,20 @@ for name, m in pairs(data.models) do
 end
 table.sort(model_names)
 
-local gpu = data.seed_tables.gpu_types
-local gpu_types = {}
-for _, row in ipairs(gpu.rows) do
-  local r = {}
-  for i, col in ipairs(gpu.columns) do r[col] = row[i] end
-  gpu_types[#gpu_types + 1] = r
+--- A seed table ({columns, rows}) as a list of records keyed by column.
+local function seed_rows(name)
+  local t = data.seed_tables[name]
+  local out = {}
+  for _, row in ipairs(t.rows) do
+    local r = {}
+    for i, col in ipairs(t.columns) do r[col] = row[i] end
+    out[#out + 1] = r
+  end
+  return out
 end
+
+local gpu_types = seed_rows("gpu_types")
+local account_quota = seed_rows("account_quota")   -- the sandbox's quotas by account level
 
 local out = {}
 local function emit(s) out[#out + 1] = s end
@@ -524,6 +531,7 @@ emit("spec.service = " .. ser(data.service, ""))
 emit("spec.action_names = " .. ser(names, ""))
 emit("spec.common_fields = " .. ser(data.conventions.common_request_fields, ""))
 emit("spec.gpu_types = (function() return " .. ser(gpu_types, "") .. " end)()")
+emit("spec.account_quota = " .. ser(account_quota, ""))
 emit("spec.state_enums = (function() return " .. ser(data.state_enums, "") .. " end)()")
 for _, name in ipairs(names) do
   emit(("A[%q] = (function() return %s end)()"):format(name, ser(actions[name], "")))

@@ -82,6 +82,13 @@ spec.gpu_types = (function() return {
   { GpuType = "P40", max_cpu = 48, max_gpu = 8, max_memory_gb = 502, spot_supported = false, vram_gb = 24 },
   { GpuType = "V100S", max_cpu = 92, max_gpu = 8, max_memory_gb = 576, spot_supported = true, vram_gb = 32 },
 } end)()
+spec.account_quota = {
+  { level = 0, max_instances = 1 },
+  { level = 1, max_instances = 5 },
+  { level = 2, max_instances = 20 },
+  { level = 3, max_instances = 50 },
+  { level = 4, max_instances = 100 },
+}
 spec.state_enums = (function() return {
   compshare_image_status = { "Making", "Available", "UnAvailable", "Reviewing", "Offline" },
   image_group_status = { "Available", "UnAvailable" },

@@ -116,6 +116,16 @@ describe("TLS", function()
     assert.are.equal("DescribeCompShareInstanceResponse", res.Action)
   end)
 
+  it("verifies the new connection a create gets (retry_safe = false) like any other", function()
+    local c = client { base_url = good_url, cainfo = good }
+    assert(call(c))
+    local res, err = c:call("CreateCompShareInstance", { Name = "tls" })
+    assert.is_nil(err)
+    assert.are.equal(0, res.RetCode)
+    res, err = client({ base_url = good_url }):call("CreateCompShareInstance", { Name = "tls" })
+    assert_tls_failure(res, err)
+  end)
+
   it("verifies the host: a trusted certificate for another name fails", function()
     local c = client { base_url = other_url, cainfo = other }
     assert_tls_failure(call(c))

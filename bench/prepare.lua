@@ -1,6 +1,6 @@
 --- Cost of preparing one validated call: validate + encode + sign, against
 -- encode + sign alone (client:prepare), for a small and a large request.
---   LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/5.4/?.so;;' lua5.4 bench/prepare.lua [seconds]
+--   LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='build/5.4/?.so;;' lua5.4 bench/prepare.lua [seconds]
 local compshare = require "compshare"
 local api = require "compshare.api"
 
@@ -36,4 +36,25 @@ for _, case in ipairs(CASES) do
   local plain = rate(function() assert(client:prepare(action, params)) end)
   local full = rate(function() assert(client:prepare(action, assert(api.prepare(client, action, params)))) end)
   print(("%-26s %16.0f %16.0f %12.2f"):format(action, plain, full, (1 / full - 1 / plain) * 1e6))
+end
+
+-- validate on a synthetic chain of nested models against a flat list of as many objects
+-- (spec/support/deep_model.lua): the cost per object should not grow with the depth.
+local validate = require "compshare.validate"
+local deep = require "support.deep_model"
+print()
+print(("%-44s %14s %14s"):format("synthetic model (validate.check only)", "checks/s", "us per object"))
+for _, case in ipairs {
+  { "flat list of 20 objects", function(o) return deep.flat(20, o) end, 20 },
+  { "chain depth 1", function(o) return deep.chain(1, o) end, 1 },
+  { "chain depth 10", function(o) return deep.chain(10, o) end, 10 },
+  { "chain depth 20", function(o) return deep.chain(20, o) end, 20 },
+} do
+  for _, missing in ipairs { false, true } do
+    local action, params = case[2] { missing_leaf = missing }
+    validate.check(action, params, {})
+    local r = rate(function() validate.check(action, params, {}) end)
+    print(("%-44s %14.0f %14.3f"):format(case[1] .. (missing and ", leaf missing" or ""), r, 1e6 / r / case[3]))
+  end
+  deep.remove()
 end

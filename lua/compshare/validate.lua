@@ -2,7 +2,10 @@
 -- validate.check(action_spec, params, defaults) -> nil, or a list of every
 -- problem found: { {path = "Disks[1].Type", message = "..."}, ... }.
 -- Never raises on bad input (cycles, functions, huge or broken strings are
--- problems like any other) and never walks more than MAX_DEPTH levels.
+-- problems like any other), never walks more than MAX_DEPTH levels nor MAX_VALUES
+-- entries, and reads tables raw (next/rawget: a metatable is never consulted).
+-- Each field list is compiled once into checkers; a check walks each table once, in the
+-- spec's field order, so its cost is linear in the size of the params.
 local spec = require "compshare.spec"
 
 local validate = {}
@@ -11,6 +14,7 @@ validate.MAX_STRING = 64 * 1024   -- bytes per string value
 validate.MAX_DEPTH = 32           -- nesting of tables
 validate.MAX_ITEMS = 10000        -- entries per table
 validate.MAX_PROBLEMS = 50        -- problems listed; the rest are counted
+validate.MAX_VALUES = 100000      -- table entries walked in all (shared subtables count each time)
 
 ----------------------------------------------------------------------------
 -- Small helpers
@@ -109,16 +113,6 @@ local function in_list(list, v)
   return false
 end
 
---- Number of entries of t (no __pairs), or nil, reason when there are too many.
-local function count(t)
-  local n = 0
-  for _ in next, t do
-    n = n + 1
-    if n > validate.MAX_ITEMS then return nil, "has more than " .. validate.MAX_ITEMS .. " entries" end
-  end
-  return n
-end
-
 --- Are the n entries of t exactly the keys 1..n?
 local function is_sequence(t, n)
   for i = 1, n do
@@ -187,137 +181,115 @@ local SCALAR = {
 }
 
 ----------------------------------------------------------------------------
--- The state of one check: the problems found; the path to the value being
--- checked, kept as a stack of keys (st[1..d]) and joined into "Disks[1].Type"
--- only when a problem is reported; and the tables being checked, by depth
--- (st.inside[1..d], the ancestors: a value among them is a cycle). Calling the
--- state adds a problem at a path given as a string (the rules' `add`). States
--- are reused: a check takes one from the pool and gives it back, so a check on
--- the happy path allocates nothing.
+-- Problems. A check collects them in `out`, a list with two counters: `more`, the problems
+-- found beyond MAX_PROBLEMS, and `left`, the table entries the check may still walk.
 
-local State = {}
-State.__index = State
-
---- Add a problem at `path` (a string).
-function State:__call(path, message)
-  local problems = self.problems
-  if not problems then
-    problems = {}
-    self.problems = problems
-  end
-  if #problems < validate.MAX_PROBLEMS then
-    problems[#problems + 1] = { path = path, message = message }
+local function add(out, path, message)
+  if #out < validate.MAX_PROBLEMS then
+    out[#out + 1] = { path = path, message = message }
   else
-    self.more = self.more + 1
+    out.more = out.more + 1
   end
-end
-
---- Add a problem at the value whose key is st[d].
-local function add_at(st, d, message)
-  local path = ""
-  for i = 1, d do path = join(path, st[i]) end
-  st(path, message)
-end
-
-local pool = {}
-
-local function take_state()
-  local n = #pool
-  if n == 0 then return setmetatable({ inside = {}, problems = false, more = 0 }, State) end
-  local st = pool[n]
-  pool[n] = nil
-  return st
-end
-
---- Give the state back; returns its problems (nil when there are none).
-local function give_back(st)
-  local problems, more = st.problems, st.more
-  st.problems, st.more = false, 0
-  pool[#pool + 1] = st
-  if more > 0 then problems[#problems + 1] = { path = "", message = ("and %d more problem(s)"):format(more) } end
-  if problems and #problems > 0 then return problems end
-  return nil
-end
-
---- Forget the problems added since the state had `listed` of them and `more` beyond.
-local function forget(st, listed, more)
-  local problems = st.problems
-  if problems then
-    for i = #problems, listed + 1, -1 do problems[i] = nil end
-  end
-  st.more = more
 end
 
 ----------------------------------------------------------------------------
--- Checkers: a function (st, v, d) per field, made once from the spec.
+-- Where a value is. A table being checked has a node: { up = the enclosing table's node,
+-- key = its key there, t = the table, depth = its nesting }. A value is checked with the node of
+-- the table holding it and its key; the path ("Disks[1].Type") is spelled out only for a problem,
+-- and the nodes above are its ancestors (a table among them is a cycle).
 
---- May the table at st[d] be entered: not one of its ancestors, not too deep?
-local function reachable(st, t, d)
-  local inside = st.inside
-  for i = 1, d do
-    if inside[i] == t then
-      add_at(st, d, "cyclic table (it contains itself)")
-      return false
-    end
+local function path_of(node, key)
+  local keys = { key }
+  while node and node.key ~= nil do
+    keys[#keys + 1] = node.key
+    node = node.up
   end
-  if d >= validate.MAX_DEPTH then
-    add_at(st, d, "nested deeper than " .. validate.MAX_DEPTH .. " levels")
-    return false
-  end
-  return true
+  local path = ""
+  for i = #keys, 1, -1 do path = join(path, keys[i]) end
+  return path
 end
 
---- The number of entries of t (at st[d]), or nil when it cannot be checked (reported).
-local function size(st, t, d)
-  local n, why = count(t)
-  if not n then add_at(st, d, why) end
+local function report(out, node, key, message)
+  add(out, path_of(node, key), message)
+end
+
+--- The number of entries of t (at node/key), or nil when it has too many (reported).
+local function entries(t, node, key, out)
+  local n, max = 0, validate.MAX_ITEMS
+  for _ in next, t do
+    n = n + 1
+    if n > max then
+      report(out, node, key, "has more than " .. max .. " entries")
+      return nil
+    end
+  end
+  local left = out.left - n
+  out.left = left
+  if left < 0 then
+    if left + n >= 0 then   -- reported once, where the budget ran out; the walk then stops
+      report(out, node, key, "the parameters hold more than " .. validate.MAX_VALUES .. " values in all")
+    end
+    return nil
+  end
   return n
 end
 
---- Enter a table at st[d]: cycle, depth and size checks. Returns its entry count or nil.
-local function enter(st, t, d)
-  if not reachable(st, t, d) then return nil end
-  return size(st, t, d)
+--- Enter the table t found at node/key: not one of its ancestors, not too deep, not too big.
+-- Returns t's node and its entry count, or nil (reported).
+local function enter(t, node, key, out)
+  if out.left < 0 then return nil end
+  local up = node
+  while up do
+    if up.t == t then
+      report(out, node, key, "cyclic table (it contains itself)")
+      return nil
+    end
+    up = up.up
+  end
+  local depth = node.depth + 1
+  if depth >= validate.MAX_DEPTH then
+    report(out, node, key, "nested deeper than " .. validate.MAX_DEPTH .. " levels")
+    return nil
+  end
+  local n = entries(t, node, key, out)
+  if not n then return nil end
+  return { up = node, key = key, t = t, depth = depth }, n
 end
 
-local check_object, check_table, object_of, NO_FIELDS_OPEN
+----------------------------------------------------------------------------
+-- Checkers: a function (v, node, key, out) per field declaration, made once from the spec.
+-- Each table is walked once, so a check costs time in proportion to the size of the input,
+-- however deeply the models nest.
+
+local check_fields, object_of, NO_FIELDS_OPEN
 
 --- Any value without a declared type: scalars, or tables of such.
-local function check_any(st, v, d)
+local function check_any(v, node, key, out)
   local tv = type(v)
   if tv == "string" then
     local m = string_problem(v)
-    if m then add_at(st, d, m) end
+    if m then report(out, node, key, m) end
   elseif tv == "number" then
-    if not finite(v) then add_at(st, d, "expected a finite number, got " .. tostring(v)) end
+    if not finite(v) then report(out, node, key, "expected a finite number, got " .. tostring(v)) end
   elseif tv == "table" then
-    local n = enter(st, v, d)
-    if not n then return end
-    if not is_sequence(v, n) then return check_table(st, v, d, NO_FIELDS_OPEN, nil, n) end
-    st.inside[d + 1] = v
-    for i = 1, n do
-      st[d + 1] = i
-      check_any(st, rawget(v, i), d + 1)
-    end
-    st.inside[d + 1] = nil
+    local inner, n = enter(v, node, key, out)
+    if not inner then return end
+    if not is_sequence(v, n) then return check_fields(v, inner, n, NO_FIELDS_OPEN, nil, out) end
+    for i = 1, n do check_any(rawget(v, i), inner, i, out) end
   elseif tv ~= "boolean" then
-    add_at(st, d, "a " .. tv .. " cannot be sent as a parameter")
+    report(out, node, key, "a " .. tv .. " cannot be sent as a parameter")
   end
 end
 
---- Report a key that is not a declared field (or check it, when the object is open).
-local function check_extra(st, t, k, d, obj)
-  local v = rawget(t, k)
+--- Report a key of t that is not a declared field (or check it, when the object is open).
+local function check_extra(t, node, k, obj, out)
   if type(k) ~= "string" then
-    st[d + 1] = type(k) == "number" and k or show(k)
-    add_at(st, d + 1, "parameter names must be strings, got a " .. type(k))
+    report(out, node, type(k) == "number" and k or show(k), "parameter names must be strings, got a " .. type(k))
   elseif obj.open then
     if string_problem(k) then
-      st[d + 1] = show(k)
-      add_at(st, d + 1, "invalid parameter name")
+      report(out, node, show(k), "invalid parameter name")
     else
-      st[d + 1] = k
-      check_any(st, v, d + 1)
+      check_any(rawget(t, k), node, k, out)
     end
   else
     local names = obj.names
@@ -328,127 +300,70 @@ local function check_extra(st, t, k, d, obj)
     elseif best then
       hint = " (known fields: " .. table.concat(names, ", ") .. ")"
     end
-    st[d + 1] = show(k):gsub('^"(.*)"$', "%1")
-    add_at(st, d + 1, "unknown field" .. hint)
+    report(out, node, (show(k):gsub('^"(.*)"$', "%1")), "unknown field" .. hint)
   end
 end
 
---- The quick check of the table t (at st[d]) for the common case, all its keys being fields:
--- each checked in the order of t's keys (counting them on the way), then the required fields
--- looked up. Returns false at a key that is not a field, a scalar that is not plainly fine or
--- a missing required field; the caller also looks whether the nested checks added problems.
-local function check_quickly(st, t, d, obj, defaults)
-  local by_name, n, max = obj.by_name, 0, validate.MAX_ITEMS
-  for k, v in next, t do
-    local f = by_name[k]
-    n = n + 1
-    if not f or n > max then return false end
-    local want = f.scalar
-    if want then
-      -- A scalar is judged here, without a call of its checker, when it is plainly fine (a short
-      -- ASCII string, a whole number within 2^53, a finite number, a boolean) and in its enum.
-      -- Anything else is no verdict: the checker then says whether and why it is wrong.
-      local fine
-      if want == "bool" then
-        fine = v == true or v == false or v == "true" or v == "false"
-      elseif want == "string" then
-        fine = type(v) == "string" and #v <= validate.MAX_STRING and not find(v, "[\128-\255]")
-          and not (f.nonempty and v == "")
-      elseif type(v) == "number" then
-        if want == "int" then fine = v % 1 == 0 and v >= -2 ^ 53 and v <= 2 ^ 53
-        else fine = v == v and v ~= HUGE and v ~= -HUGE end
-      end
-      if not fine or (f.allowed and not f.allowed[v]) then return false end
-    else
-      st[d + 1] = k
-      f.check(st, v, d + 1)
-    end
-  end
-  local required, plain = obj.required, getmetatable(t) == nil
-  for i = 1, #required do
-    local f = required[i]
+--- Check the table t (its node and entry count known) against a compiled object, in the spec's
+-- order: each present field checked, each missing required one reported, then the keys that are
+-- not fields, sorted. defaults: values of the common fields that stand in for missing ones.
+function check_fields(t, node, n, obj, defaults, out)
+  local known, fields = 0, obj.fields
+  local plain = getmetatable(t) == nil   -- then t[name] is rawget(t, name), without the call
+  for i = 1, #fields do
+    local f = fields[i]
     local name = f.name
     local v
     if plain then v = t[name] else v = rawget(t, name) end
-    if v == nil and not (f.common and defaults and defaults[name] ~= nil) then return false end
-  end
-  return true
-end
-
---- Check the table t (at st[d]) against a compiled object, in the spec's order: each present
--- field checked, each missing required one reported, then the keys that are not fields.
--- n: its entry count when already known. Without it the quick check comes first; only when
--- it finds something is that forgotten and t checked in order, so problems come in that order.
-function check_table(st, t, d, obj, defaults, n)
-  if not n and not reachable(st, t, d) then return end
-  local inside = st.inside
-  inside[d + 1] = t
-  if not n then
-    local listed, more = st.problems and #st.problems or 0, st.more
-    if check_quickly(st, t, d, obj, defaults) and st.more == more
-       and (st.problems and #st.problems or 0) == listed then
-      inside[d + 1] = nil
-      return
-    end
-    forget(st, listed, more)
-    n = size(st, t, d)
-  end
-  if n then
-    local known, fields = 0, obj.fields
-    local plain = getmetatable(t) == nil  -- then t[name] is rawget(t, name), without the call
-    for i = 1, #fields do
-      local f = fields[i]
-      local name = f.name
-      local v
-      if plain then v = t[name] else v = rawget(t, name) end
-      if v ~= nil then
-        known = known + 1
-        st[d + 1] = name
-        f.check(st, v, d + 1)
-      elseif f.required and not (f.common and defaults and defaults[name] ~= nil) then
-        st[d + 1] = name
-        add_at(st, d + 1, "required field is missing")
+    if v ~= nil then
+      known = known + 1
+      -- A scalar that is plainly fine (a short ASCII string, a whole number within 2^53, a finite
+      -- number, a boolean) and in its enum needs no call of its checker; for anything else the
+      -- checker says whether and why it is wrong.
+      local want, fine = f.scalar, false
+      if want == "string" then
+        fine = type(v) == "string" and #v <= validate.MAX_STRING and not find(v, "[\128-\255]") and not (v == "" and f.nonempty)
+      elseif want == "bool" then
+        fine = v == true or v == false or v == "true" or v == "false"
+      elseif want and type(v) == "number" then
+        if want == "int" then fine = v % 1 == 0 and v >= -2 ^ 53 and v <= 2 ^ 53
+        else fine = v == v and v ~= HUGE and v ~= -HUGE end
       end
-    end
-    if known < n then
-      for _, k in ipairs(extra_keys(t, obj.by_name)) do check_extra(st, t, k, d, obj) end
+      local allowed = f.allowed
+      if not fine or (allowed and not allowed[v]) then f.check(v, node, name, out) end
+    elseif f.required and not (f.common and defaults and defaults[name] ~= nil) then
+      report(out, node, name, "required field is missing")
     end
   end
-  inside[d + 1] = nil
+  if known < n then
+    for _, k in ipairs(extra_keys(t, obj.by_name)) do check_extra(t, node, k, obj, out) end
+  end
 end
 
---- check_table for any value: one that is not a table is reported.
-function check_object(st, t, d, obj, defaults)
-  if type(t) ~= "table" then
-    add_at(st, d, "expected an object (a table), got " .. type(t))
-    return
+local function check_object(v, node, key, obj, out)
+  if type(v) ~= "table" then
+    return report(out, node, key, "expected an object (a table), got " .. type(v))
   end
-  return check_table(st, t, d, obj, defaults)
+  local inner, n = enter(v, node, key, out)
+  if inner then check_fields(v, inner, n, obj, nil, out) end
 end
 
 local function array_checker(check_elem)
-  return function(st, v, d)
+  return function(v, node, key, out)
     if type(v) ~= "table" then
-      add_at(st, d, "expected an array (a list table), got " .. type(v))
-      return
+      return report(out, node, key, "expected an array (a list table), got " .. type(v))
     end
-    local n = enter(st, v, d)
-    if not n then return end
+    local inner, n = enter(v, node, key, out)
+    if not inner then return end
     if not is_sequence(v, n) then
-      add_at(st, d, "expected an array (a list table with keys 1..n)")
-      return
+      return report(out, node, key, "expected an array (a list table with keys 1..n)")
     end
-    st.inside[d + 1] = v
-    for i = 1, n do
-      st[d + 1] = i
-      check_elem(st, rawget(v, i), d + 1)
-    end
-    st.inside[d + 1] = nil
+    for i = 1, n do check_elem(rawget(v, i), inner, i, out) end
   end
 end
 
 local function object_checker(model)
-  return function(st, v, d) return check_object(st, v, d, object_of(model)) end
+  return function(v, node, key, out) return check_object(v, node, key, object_of(model), out) end
 end
 
 --- The enum of a field as a set, and as the text listing it; nil without an enum.
@@ -472,11 +387,11 @@ local function scalar_checker(field)
   local scalar = SCALAR[field.type]
   local allowed, shown = enum_of(field)
   local empty = empty_message(field)
-  return function(st, v, d)
+  return function(v, node, key, out)
     local m = scalar(v, field)
-    if m then return add_at(st, d, m) end
-    if empty and v == "" then return add_at(st, d, empty) end
-    if allowed and not allowed[v] then add_at(st, d, ("%s is not one of %s"):format(show(v), shown)) end
+    if m then return report(out, node, key, m) end
+    if empty and v == "" then return report(out, node, key, empty) end
+    if allowed and not allowed[v] then report(out, node, key, ("%s is not one of %s"):format(show(v), shown)) end
   end
 end
 
@@ -497,19 +412,18 @@ local function checker(field)
   return check_any
 end
 
--- Compiled objects: { fields = { {name, required, common, check, scalar = type or false, allowed = enum set} },
--- by_name, names, required, open }, by field list.
+-- Compiled objects, by field list: { fields = { {name, required, common, check, scalar = type
+-- or false, allowed = enum set, nonempty} }, by_name, names, open }.
 local objects = setmetatable({}, { __mode = "k" })
 
 local function compile(fields, open)
-  local obj = { fields = {}, by_name = {}, names = {}, required = {}, open = open }
+  local obj = { fields = {}, by_name = {}, names = {}, open = open }
   objects[fields] = obj                 -- before its fields: a model may contain itself
   for i, f in ipairs(fields) do
     local c = { name = f.name, required = f.required, common = f.common, check = checker(f),
                 nonempty = empty_message(f) ~= nil,
                 scalar = SCALAR[f.type] and not f.numeric_string and f.type, allowed = enum_of(f) }
     obj.fields[i], obj.by_name[f.name], obj.names[i] = c, c, f.name
-    if f.required then obj.required[#obj.required + 1] = c end
   end
   return obj
 end
@@ -526,10 +440,11 @@ function object_of(model)
 end
 
 ----------------------------------------------------------------------------
--- Rules: the documented constraints, by kind. Each gets (rule, params, st), st being the
--- check's state: st(path, message) adds a problem, and rules on a dotted path ("Disks.N.Type")
--- push the keys of the value they check on its stack, like the field checks. params is always
--- a table here (validate.check reports anything else), so rules read it with rawget.
+-- Rules: the documented constraints, by kind. RULES[kind](rule, params, out) adds a problem for
+-- each way params break the rule. params is always a table here (validate.check reports anything
+-- else), so rules read it with rawget. Most rules test each value at a field path ("Memory",
+-- "Disks.N.Type"): they are written as a test (rule, params, value) -> message(s) or nil, which
+-- `each` runs on every value at the path.
 
 local function get(t, k)
   if type(t) ~= "table" then return nil end
@@ -574,37 +489,53 @@ local function split(path)
   return parts
 end
 
---- Call fn(r, params, st, value, d) for each value at parts[i..] under v, where "N" walks a
--- list; the keys of the value's path are pushed on the state's stack (st[1..d]).
-local function walk(r, params, st, fn, parts, v, i)
-  if i > #parts then return fn(r, params, st, v, i - 1) end
+--- Report the messages a test gave for the value whose path is keys[1..d].
+local function report_at(out, keys, d, m1, m2)
+  local path = ""
+  for i = 1, d do path = join(path, keys[i]) end
+  add(out, path, m1)
+  if m2 then add(out, path, m2) end
+end
+
+--- Run test(r, params, value) on each value at parts[i..] under v, where "N" walks a list;
+-- keys[1..i-1] holds the path walked so far.
+local function walk(r, params, out, test, parts, v, i, keys)
+  if i > #parts then
+    local m1, m2 = test(r, params, v)
+    if m1 then report_at(out, keys, i - 1, m1, m2) end
+    return
+  end
   local key = parts[i]
   if key == "N" then
     if type(v) ~= "table" then return end
     for n = 1, validate.MAX_ITEMS do
       local item = rawget(v, n)
       if item == nil then break end
-      st[i] = n
-      walk(r, params, st, fn, parts, item, i + 1)
+      keys[i] = n
+      walk(r, params, out, test, parts, item, i + 1, keys)
     end
   else
     local x = get(v, key)
     if x ~= nil then
-      st[i] = key
-      walk(r, params, st, fn, parts, x, i + 1)
+      keys[i] = key
+      walk(r, params, out, test, parts, x, i + 1, keys)
     end
   end
 end
 
---- Call fn(r, params, st, value, d) for each value at the rule's dotted field path.
-local function each(r, params, st, fn, parts)
+local KEYS = {}   -- the keys walked by `each`, reused: a check never yields nor runs inside another
+
+--- Run test(r, params, value) on each value at the rule's field path.
+local function each(r, params, out, test, parts)
   parts = parts or split(r.field)
-  if #parts > 1 then return walk(r, params, st, fn, parts, params, 1) end
+  if #parts > 1 then return walk(r, params, out, test, parts, params, 1, KEYS) end
   local key = parts[1]                  -- a plain field: no walk needed
-  local v = rawget(params, key)         -- params: always a table
-  if v ~= nil then
-    st[1] = key
-    fn(r, params, st, v, 1)
+  local v = rawget(params, key)
+  if v == nil then return end
+  local m1, m2 = test(r, params, v)
+  if m1 then
+    add(out, key, m1)
+    if m2 then add(out, key, m2) end
   end
 end
 
@@ -626,103 +557,40 @@ local function allowed_char(cp, allowed)
   return false
 end
 
-local FORMATS = {
+--- The named formats of the spec's `format` rules: name -> predicate. The only implementation of
+-- each (tools/gen_spec.lua maps the JSON's pattern to the name; the sandbox asks this table).
+validate.FORMATS = {
   -- v1, v1.0, v2.10.3: "v", then dot-separated digit groups
   version = function(s)
     return s:match("^v%d+[%d.]*$") ~= nil and not s:find("%.%.") and not s:find("%.$")
   end,
 }
+local FORMATS = validate.FORMATS
 
 local RULES = {}
 
-local function in_range(r, params, st, v, d)
+-- Tests of one value, for the rules whose whole work is a test of each value at their path.
+local TESTS = {}
+
+function TESTS.range(r, params, v)
   local n = as_number(v)
   if not n then return end
   local max = r.max
-  if r.max_by then
-    local by = rawget(params, r.max_by.field)
-    max = r.max_by.values[by] or max
-  end
-  if r.min and n < r.min then add_at(st, d, ("%s is below the minimum %s"):format(tostring(v), tostring(r.min))) end
+  if r.max_by then max = r.max_by.values[rawget(params, r.max_by.field)] or max end
+  if r.min and n < r.min then return ("%s is below the minimum %s"):format(tostring(v), tostring(r.min)) end
   if max and n > max then
-    add_at(st, d, ("%s is above the maximum %s%s"):format(tostring(v), tostring(max),
-      r.max_by and (" for " .. r.max_by.field .. " " .. tostring(rawget(params, r.max_by.field))) or ""))
+    return ("%s is above the maximum %s%s"):format(tostring(v), tostring(max),
+      r.max_by and (" for " .. r.max_by.field .. " " .. tostring(rawget(params, r.max_by.field))) or "")
   end
 end
 
-local function a_multiple(r, _, st, v, d)
+function TESTS.multiple_of(r, _, v)
   local n = as_number(v)
-  if n and n % r.value ~= 0 then add_at(st, d, ("%s is not a multiple of %d"):format(tostring(v), r.value)) end
+  if n and n % r.value ~= 0 then return ("%s is not a multiple of %d"):format(tostring(v), r.value) end
 end
 
-local function under_max_by(r, params, st, v, d)
-  local by = rawget(params, r.by)
-  local max = r.max[by]
-  local n = as_number(v)
-  if n and n > max * r.scale then
-    add_at(st, d, ("%s is above the maximum %s%s for %s %s"):format(tostring(v), tostring(max * r.scale),
-      r.scale ~= 1 and (" (" .. max .. " " .. (r.unit or "") .. ")") or "", r.by, by))
-  end
-end
-function RULES.max_by(r, params, st)
-  local by = rawget(params, r.by)
-  if type(by) ~= "string" or not r.max[by] then return end
-  each(r, params, st, under_max_by)
-end
-
-function RULES.forbidden_when(r, params, add)
-  if not matches(params, r.when) then return end
-  local v = rawget(params, r.field)
-  if in_list(r.values, v) then
-    add(r.field, ("%s cannot be used with %s"):format(show(v), describe_when(r.when)))
-  end
-end
-
-local function not_the_value(r, _, st, v, d)
-  if v == r.value then
-    add_at(st, d, ("%s is only available with %s %s"):format(show(v), r.by, table.concat(r.values, "/")))
-  end
-end
-function RULES.only_with(r, params, st)
-  local by = rawget(params, r.by)
-  if in_list(r.values, by) then return end
-  each(r, params, st, not_the_value)
-end
-
-function RULES.allowed_when(r, params, add)
-  local by = rawget(params, r.by)
-  local v = rawget(params, r.field)
-  if v == nil or not in_list(r.when_in, by) or in_list(r.values, v) then return end
-  add(r.field, ("%s is not available for %s %s (use %s)"):format(show(v), r.by, tostring(by),
-    table.concat(r.values, " or ")))
-end
-
-local function unequal(r, _, st, v, d)
-  if as_number(v) == r.value or v == r.value then add_at(st, d, ("%s is not allowed"):format(tostring(v))) end
-end
-
-function RULES.min_items_where(r, params, add)
-  local list = rawget(params, r.field)
-  if type(list) ~= "table" then return end
-  local n = 0
-  for i = 1, validate.MAX_ITEMS do
-    local item = rawget(list, i)
-    if item == nil then break end
-    if type(item) == "table" and matches(item, r.where) then n = n + 1 end
-  end
-  if n < r.min then
-    add(r.field, ("needs at least %d item(s) with %s"):format(r.min, describe_when(r.where)))
-  elseif r.max and n > r.max then
-    add(r.field, ("has %d items with %s; at most %d allowed"):format(n, describe_when(r.where), r.max))
-  end
-end
-
-function RULES.max_items(r, params, add)
-  local list = rawget(params, r.field)
-  if type(list) ~= "table" then return end
-  local n = 0
-  while n <= r.max and rawget(list, n + 1) ~= nil do n = n + 1 end
-  if n > r.max then add(r.field, ("has more than %d items"):format(r.max)) end
+function TESTS.not_equal(r, _, v)
+  if as_number(v) == r.value or v == r.value then return ("%s is not allowed"):format(tostring(v)) end
 end
 
 -- Per allowed-set: a Lua pattern matching the first ASCII character outside it.
@@ -741,50 +609,115 @@ local function outside_pattern(allowed)
   return pat
 end
 
-local function short_enough(r, _, st, v, d)
+function TESTS.max_length(r, _, v)
   if type(v) ~= "string" then return end
   if not v:find("[\128-\255]") and #v <= r.max and not (r.allowed and v:find(outside_pattern(r.allowed))) then
     return                              -- the common case: short and plain ASCII
   end
   local cps = codepoints(v)
   if not cps then return end            -- reported as invalid UTF-8 already
-  if #cps > r.max then add_at(st, d, ("is %d characters long, at most %d are allowed"):format(#cps, r.max)) end
+  local long = #cps > r.max and ("is %d characters long, at most %d are allowed"):format(#cps, r.max) or nil
+  local bad
   if r.allowed then
     for i, cp in ipairs(cps) do
       if not allowed_char(cp, r.allowed) then
-        add_at(st, d, ("character %d (U+%04X) is not allowed; use %s"):format(i, cp, table.concat(r.allowed, " ")))
+        bad = ("character %d (U+%04X) is not allowed; use %s"):format(i, cp, table.concat(r.allowed, " "))
         break
       end
     end
   end
+  if long then return long, bad end
+  return bad
 end
 
-local function well_formed(r, _, st, v, d)
+function TESTS.format(r, _, v)
   if type(v) == "string" and not FORMATS[r.format](v) then
-    add_at(st, d, ("%s is not shaped like %s"):format(show(v), r.example or r.format))
+    return ("%s is not shaped like %s"):format(show(v), r.example or r.format)
   end
 end
 
-function RULES.required_when(r, params, add)
+local function under_max_by(r, params, v)
+  local by = rawget(params, r.by)
+  local max = r.max[by]
+  local n = as_number(v)
+  if n and n > max * r.scale then
+    return ("%s is above the maximum %s%s for %s %s"):format(tostring(v), tostring(max * r.scale),
+      r.scale ~= 1 and (" (" .. max .. " " .. (r.unit or "") .. ")") or "", r.by, by)
+  end
+end
+function RULES.max_by(r, params, out)
+  local by = rawget(params, r.by)
+  if type(by) ~= "string" or not r.max[by] then return end
+  each(r, params, out, under_max_by)
+end
+
+local function not_the_value(r, _, v)
+  if v == r.value then
+    return ("%s is only available with %s %s"):format(show(v), r.by, table.concat(r.values, "/"))
+  end
+end
+function RULES.only_with(r, params, out)
+  if in_list(r.values, rawget(params, r.by)) then return end
+  each(r, params, out, not_the_value)
+end
+
+function RULES.forbidden_when(r, params, out)
+  if not matches(params, r.when) then return end
+  local v = rawget(params, r.field)
+  if in_list(r.values, v) then
+    add(out, r.field, ("%s cannot be used with %s"):format(show(v), describe_when(r.when)))
+  end
+end
+
+function RULES.allowed_when(r, params, out)
+  local by = rawget(params, r.by)
+  local v = rawget(params, r.field)
+  if v == nil or not in_list(r.when_in, by) or in_list(r.values, v) then return end
+  add(out, r.field, ("%s is not available for %s %s (use %s)"):format(show(v), r.by, tostring(by),
+    table.concat(r.values, " or ")))
+end
+
+function RULES.min_items_where(r, params, out)
+  local list = rawget(params, r.field)
+  if type(list) ~= "table" then return end
+  local n = 0
+  for i = 1, validate.MAX_ITEMS do
+    local item = rawget(list, i)
+    if item == nil then break end
+    if type(item) == "table" and matches(item, r.where) then n = n + 1 end
+  end
+  if n < r.min then
+    add(out, r.field, ("needs at least %d item(s) with %s"):format(r.min, describe_when(r.where)))
+  elseif r.max and n > r.max then
+    add(out, r.field, ("has %d items with %s; at most %d allowed"):format(n, describe_when(r.where), r.max))
+  end
+end
+
+function RULES.max_items(r, params, out)
+  local list = rawget(params, r.field)
+  if type(list) ~= "table" then return end
+  local n = 0
+  while n <= r.max and rawget(list, n + 1) ~= nil do n = n + 1 end
+  if n > r.max then add(out, r.field, ("has more than %d items"):format(r.max)) end
+end
+
+function RULES.required_when(r, params, out)
   if matches(params, r.when) and rawget(params, r.field) == nil then
-    add(r.field, "required when " .. describe_when(r.when))
+    add(out, r.field, "required when " .. describe_when(r.when))
   end
 end
 
--- The rules whose whole work is a check of each value at their field path, by kind.
-local EACH = { range = in_range, multiple_of = a_multiple, not_equal = unequal, max_length = short_enough,
-  format = well_formed }
-for kind, fn in pairs(EACH) do
-  RULES[kind] = function(r, params, st) each(r, params, st, fn) end
+for kind, test in pairs(TESTS) do
+  RULES[kind] = function(r, params, out) each(r, params, out, test) end
 end
 
 validate.RULES = RULES
 
 ----------------------------------------------------------------------------
+-- validate.check
 
-
--- Compiled requests, by action spec entry and by action name, with `rules`: { rule, its EACH
--- function (or false), its split field path }.
+-- Compiled requests, by action spec entry and by action name: the compiled object of its
+-- fields, with `rules`: { rule, its test (or false), its split field path }.
 local requests = setmetatable({}, { __mode = "k" })
 local function request_of(a)
   local entry = a
@@ -797,7 +730,7 @@ local function request_of(a)
     obj = compile(entry.request or {}, entry.open)
     obj.rules = {}
     for i, r in ipairs(entry.rules or {}) do
-      obj.rules[i] = { r, EACH[r.kind] or false, EACH[r.kind] and split(r.field) }
+      obj.rules[i] = { r, TESTS[r.kind] or false, TESTS[r.kind] and split(r.field) }
     end
     requests[entry] = obj
   end
@@ -813,19 +746,25 @@ local NO_PARAMS = {}
 function validate.check(a, params, defaults)
   local request = requests[a] or request_of(a)
   if params == nil then params = NO_PARAMS end
-  local st = take_state()
+  local out = { more = 0, left = validate.MAX_VALUES }
   if type(params) ~= "table" then
-    st("", "params must be a table, got " .. type(params))
-    return give_back(st)
+    add(out, "", "params must be a table, got " .. type(params))
+  else
+    local root = { t = params, depth = 0 }
+    local n = entries(params, nil, nil, out)
+    if n then check_fields(params, root, n, request, defaults, out) end
+    local rules = request.rules
+    for i = 1, #rules do
+      local rule = rules[i]
+      local r, test = rule[1], rule[2]
+      if test then each(r, params, out, test, rule[3]) else RULES[r.kind](r, params, out) end
+    end
   end
-  check_table(st, params, 0, request, defaults)
-  local rules = request.rules
-  for i = 1, #rules do
-    local rule = rules[i]
-    local r, fn = rule[1], rule[2]
-    if fn then each(r, params, st, fn, rule[3]) else RULES[r.kind](r, params, st) end
-  end
-  return give_back(st)
+  local more = out.more
+  out.more, out.left = nil, nil
+  if more > 0 then out[#out + 1] = { path = "", message = ("and %d more problem(s)"):format(more) } end
+  if #out > 0 then return out end
+  return nil
 end
 
 return validate

@@ -1,5 +1,9 @@
 --- Create N instances, wait until all of them run, then stop them all.
 --
+-- COST on the real service: N GPU instances (4090 by default, pay-as-you-go) billed while they
+-- run, and their disks while they exist (they are left Stopped, not deleted). `compshare-lua run`
+-- asks before the first create (or needs --yes); on the sandbox it costs nothing.
+--
 --   lua5.4 examples/fleet.lua [N]     (with LUA_PATH/LUA_CPATH set to the repo)
 --   compshare-lua run examples/fleet.lua [N]
 --

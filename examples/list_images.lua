@@ -1,5 +1,7 @@
 --- List the system and app images, page by page.
 --
+-- COST on the real service: nothing (read-only calls).
+--
 --   lua5.4 examples/list_images.lua [PAGE_SIZE]     (with LUA_PATH/LUA_CPATH set to the repo)
 --   compshare-lua run examples/list_images.lua [PAGE_SIZE]
 --

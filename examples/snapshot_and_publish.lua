@@ -1,6 +1,10 @@
 --- Create a GPU instance, snapshot it into a custom image, publish the image to
 -- the community market, and stop the instance.
 --
+-- COST on the real service: one GPU instance (pay-as-you-go) billed from its creation until it is
+-- stopped, its disks while they exist, and the custom image's storage. `compshare-lua run` asks
+-- before the first create (or needs --yes); on the sandbox it costs nothing.
+--
 --   lua5.4 examples/snapshot_and_publish.lua [IMAGE_NAME]     (with LUA_PATH/LUA_CPATH set to the repo)
 --   compshare-lua run examples/snapshot_and_publish.lua [IMAGE_NAME]
 --

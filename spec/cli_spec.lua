@@ -1,39 +1,11 @@
 -- The `compshare-lua` runtime (build/bin/compshare-lua) end to end, plus the pure parts of
 -- compshare.cli (argument parsing, Key=Value params, exit codes, progress printer).
-local BIN = "build/bin/compshare-lua"
+local support = require "support.cli"
+local BIN = support.BIN
 
 local sh = require "support.sh"
 local exists, sh_quote = sh.exists, sh.quote
-
-local function slurp(path)
-  local s = sh.read(path)
-  os.remove(path)
-  return s
-end
-
---- Runs the binary with a clean environment (no LUA_PATH, no UCLOUD_*, HOME in a temp dir).
--- Returns exit code, stdout, stderr. `raw`: args[1] is the program instead of the binary.
-local function compshare(args, env, raw)
-  local tmp = os.tmpname()
-  local parts = { "env -i PATH=/usr/bin:/bin HOME=" .. sh_quote(tmp .. ".home") }
-  for k, v in pairs(env or {}) do parts[#parts + 1] = k .. "=" .. sh_quote(v) end
-  if not raw then parts[#parts + 1] = BIN end
-  for _, a in ipairs(args) do parts[#parts + 1] = sh_quote(a) end
-  local cmd = table.concat(parts, " ") .. " >" .. tmp .. ".out 2>" .. tmp .. ".err; echo $?"
-  local p = assert(io.popen(cmd))
-  local code = tonumber(p:read("*a"))
-  p:close()
-  os.remove(tmp)
-  return code, slurp(tmp .. ".out"), slurp(tmp .. ".err")
-end
-
-local function write_script(text)
-  local path = os.tmpname() .. ".lua"
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
+local compshare, write_script = support.run, support.write_script
 
 local function has(module)
   return (pcall(require, module))
@@ -139,7 +111,7 @@ describe("compshare-lua runtime binary", function()
   it("prints its version and usage; no command is a usage error", function()
     local code, out = compshare { "--version" }
     assert.equal(0, code)
-    assert.matches("^compshare%-lua %d+%.%d+%.%d+ %(Lua 5%.4", out)
+    assert.matches("^compshare%-lua %d+%.%d+%.%d+\n  Lua +Lua 5%.4\n  libcurl +%d+%.%d+", out)
     code, out = compshare { "--help" }
     assert.equal(0, code)
     assert.matches("usage: compshare%-lua", out)
@@ -232,7 +204,7 @@ describe("compshare-lua runtime binary", function()
       assert.matches("not safe to retry", out)
       assert.matches("\n  Disks%.N%.IsBoot%s+bool", out)
       assert.matches("\n  Memory%s+int%s+required", out)
-      assert.matches("rules:", out)
+      assert.matches("\nrules %(checked before sending%):\n", out)
       assert.matches("1024", out)
       local _, err
       code, _, err = compshare { "help", "CreateCompShareInstanse" }
@@ -261,7 +233,7 @@ describe("compshare-lua runtime binary", function()
       local code, out, err = compshare({ "call", "CreateCompShareInstance", "--json", '{"GPU":1}',
         "Disks.0.Size=200", "Disks.0.IsBoot=true", "Disks.0.Type=CLOUD_SSD", "Disks.1.Size=100",
         "Disks.1.IsBoot=false", "Disks.1.Type=CLOUD_SSD", "GpuType=4090", "CPU=16", "Memory=65536",
-        "MachineType=G", "ChargeType=Dynamic", "CompShareImageId=compshareImage-1", "--zone", "cn-wlcb-02" }, env)
+        "MachineType=G", "ChargeType=Dynamic", "CompShareImageId=compshareImage-1", "--zone", "cn-wlcb-02", "--yes" }, env)
       assert.equal(0, code, err)
       local calls = srv.calls()
       assert.equal(1, #calls)
@@ -302,7 +274,7 @@ describe("compshare-lua runtime binary", function()
       assert.equal(1, #srv.calls())
     end)
 
-    it("--profile picks credentials and region from ~/.ucloud; an unknown profile exits 2", function()
+    it("--profile picks credentials and region from ~/.ucloud; an unknown profile exits 2, said once", function()
       local home = os.tmpname() .. ".d"
       assert(os.execute("mkdir -p " .. sh_quote(home .. "/.ucloud") .. " && chmod 700 " .. sh_quote(home)))
       local function put(name, text)
@@ -324,7 +296,8 @@ describe("compshare-lua runtime binary", function()
       code, _, err = compshare({ "--profile", "nosuch", "call", "DescribeCompShareImages", "Limit=5" }, { HOME = home })
       os.execute("rm -rf " .. sh_quote(home))
       assert.equal(2, code)
-      assert.matches('profile "nosuch"', err)
+      assert.matches('^compshare%-lua: profile "nosuch" is in none of ', err)
+      assert.not_matches("compshare config", err)
       assert.equal(1, #srv.calls())
     end)
 

@@ -1,5 +1,8 @@
 --- Content handlers for examples/openresty/nginx.conf.
 --
+-- COST on the real service: GET /images nothing; POST /publish creates a GPU instance (billed
+-- until it is stopped) and a custom image (its storage is billed), as publish_job.lua says.
+--
 --   GET  /images?type=System&limit=20&offset=0  -> {"TotalCount": n, "Images": [...]}
 --   POST /publish   body: a snapshot_and_publish spec as JSON, e.g.
 --        {"instance": {<CreateCompShareInstance params>} or "uhost_id": "uhost-...",

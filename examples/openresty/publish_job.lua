@@ -3,6 +3,10 @@
 -- the nginx error log, and keeps its state in `lua_shared_dict compshare_jobs`
 -- so any worker can report it.
 --
+-- COST on the real service: one GPU instance, billed from its creation until the job stops it, its
+-- disks while they exist, and the custom image's storage. Nothing asks first inside nginx: only
+-- send specs you mean to pay for.
+--
 --   local job_id, err = require("publish_job").start(spec)   -- spec: see snapshot_and_publish
 --   require("publish_job").status(job_id) -> { id, state = "running"|"done"|"failed", steps, ... }
 --

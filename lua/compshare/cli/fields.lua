@@ -52,6 +52,32 @@ function fields.request(spec, action)
   return as_list(a and (a.request or a.fields or a.params))
 end
 
+--- The response fields of an action.
+function fields.response(spec, action)
+  local a = fields.action(spec, action)
+  return as_list(a and a.response)
+end
+
+--- Is `d` (an edit distance from a name of length `n`) close enough for "did you mean"?
+function fields.near(d, n)
+  return d ~= nil and d <= math.max(2, math.floor(n / 3))
+end
+
+--- The closest of `candidates` to `name` when it is near enough, else nil.
+function fields.suggest(name, candidates)
+  local best, d = require("compshare.validate").closest(name, candidates)
+  if best and fields.near(d, #name) then return best end
+  return nil
+end
+
+--- The usage error for a name that is not an action, with a suggestion when one is near.
+function fields.unknown_action(spec, name)
+  local best = fields.suggest(name, fields.action_names(spec))
+  return require("compshare.errors").new { kind = "validation", usage = true,
+    message = ("unknown action %q%s"):format(name, best and ("; did you mean " .. best .. "?") or
+      " (`compshare-lua actions` lists them)") }
+end
+
 --- The fields inside an object or array-of-object field (from the field or its model).
 function fields.children(spec, field)
   if field.fields then return as_list(field.fields) end
@@ -91,10 +117,17 @@ function fields.type_at(spec, action, parts)
   return nil
 end
 
---- Lines describing every field of `list` (nested ones indented), for help.
-function fields.describe(spec, list, prefix, out)
-  out = out or {}
-  prefix = prefix or ""
+-- The description of field `f` at `path`: its own, else the action's for a nested path.
+local function doc_of(f, path, docs)
+  return f.doc or (docs and (docs[path] or docs[path .. ".N"])) or nil
+end
+
+--- Lines describing every field of `list` (nested ones as `Disks.N.Size`), each with its type,
+-- flags (required, common, enum, default) and, on the next line, its description; for help.
+-- `docs`: the action's descriptions of nested paths (spec `nested_docs`).
+function fields.describe(spec, list, prefix, out, docs, depth)
+  out, prefix, depth = out or {}, prefix or "", depth or 0
+  if depth > 8 then return out end                -- models do not nest that deep; never loop
   for _, f in ipairs(list) do
     local t = tostring(f.type or "string")
     local notes = {}
@@ -102,14 +135,34 @@ function fields.describe(spec, list, prefix, out)
     if f.common then notes[#notes + 1] = "common" end
     if type(f.enum) == "table" then notes[#notes + 1] = "one of " .. table.concat(f.enum, "|") end
     if f.default ~= nil then notes[#notes + 1] = "default " .. tostring(f.default) end
-    if f.seed_only then notes[#notes + 1] = "seed page only" end
-    out[#out + 1] = ("  %-34s %-18s %s"):format(prefix .. f.name, t, table.concat(notes, ", "))
+    local path = prefix .. f.name
+    out[#out + 1] = (("  %-34s %-18s %s"):format(path, t, table.concat(notes, ", ")):gsub("%s+$", ""))
+    local doc = doc_of(f, path, docs)
+    if doc then out[#out + 1] = "      " .. doc end
     local nested = fields.children(spec, f)
     if #nested > 0 then
-      local sub = t:find("^array") and (prefix .. f.name .. ".N.") or (prefix .. f.name .. ".")
-      fields.describe(spec, nested, sub, out)
+      local sub = t:find("^array") and (path .. ".N.") or (path .. ".")
+      fields.describe(spec, nested, sub, out, docs, depth + 1)
     end
   end
+  return out
+end
+
+--- Every request field of an action as `{ path = "Disks.N.Size", doc = "..." }`, nested ones too.
+function fields.paths(spec, action)
+  local a = fields.action(spec, action)
+  local out = {}
+  local function walk(list, prefix, depth)
+    for _, f in ipairs(list) do
+      local path = prefix .. f.name
+      out[#out + 1] = { path = path, doc = doc_of(f, path, a and a.nested_docs) }
+      local nested = depth < 8 and fields.children(spec, f) or {}
+      if #nested > 0 then
+        walk(nested, tostring(f.type):find("^array") and (path .. ".N.") or (path .. "."), depth + 1)
+      end
+    end
+  end
+  walk(fields.request(spec, action), "", 0)
   return out
 end
 

@@ -2,7 +2,7 @@
 -- `Disks.0.Size=200` build nested tables; indexes count from 0 as in the API) on top
 -- of an optional `--json '{...}'` object. Values are coerced by the field type the
 -- spec gives (int/float -> number, bool -> boolean); without a spec, `true`/`false`
--- become booleans and plain integers numbers.
+-- become booleans and plain integers numbers. A key given twice is an error (which one was meant?).
 local json = require "compshare.json"
 
 local params = {}
@@ -58,9 +58,12 @@ function params.build(words, json_text, type_at)
     end
     out = decoded
   end
+  local given = {}
   for _, word in ipairs(words) do
     local key, value = word:match("^([^=]+)=(.*)$")
     if not key then return nil, ("expected Key=Value, got %q"):format(word) end
+    if given[key] then return nil, ("%s is given twice; give each field once"):format(key) end
+    given[key] = true         -- (values are not repeated in the message: one may be a password)
     local parts = split(key)
     local ok, err = set_path(out, parts, coerce(value, type_at and type_at(parts)), key)
     if not ok then return nil, err end

@@ -10,6 +10,7 @@
 #include "lualib.h"
 
 #include "embedded.h"
+#include "sigwatch.h"
 
 int luaopen_compshare_core(lua_State *L);
 
@@ -54,6 +55,8 @@ static void preload_all(lua_State *L)
     lua_setfield(L, -2, "compshare.core");
     lua_pushcfunction(L, luaopen_compshare_host);
     lua_setfield(L, -2, "compshare.host");
+    lua_pushcfunction(L, luaopen_compshare_sigwatch);
+    lua_setfield(L, -2, "compshare.sigwatch");
     for (m = cs_embedded; m->name != NULL; m++) {
         lua_pushlightuserdata(L, (void *)m);
         lua_pushcclosure(L, embedded_loader, 1);

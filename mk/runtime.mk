@@ -8,6 +8,7 @@ RUNTIME      := build/bin/compshare-lua
 OLD_RUNTIME  := build/bin/compshare
 EMBED_SRC    := $(sort $(shell find lua/compshare -name '*.lua'))
 LUA54_LIB    ?= -llua5.4
+RUNTIME_SRC  := c/main.c c/sigwatch.c
 
 .PHONY: runtime demo rock-check
 TEST_TARGETS += rock-check
@@ -18,10 +19,10 @@ build/embedded.c: tools/embed.lua $(EMBED_SRC)
 	@mkdir -p $(@D)
 	$(LUA54) tools/embed.lua lua $@ $(EMBED_SRC)
 
-$(RUNTIME): c/main.c c/embedded.h build/embedded.c $(CORE_SRC) $(CORE_HDR)
+$(RUNTIME): $(RUNTIME_SRC) c/embedded.h build/embedded.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -std=c99 -D_POSIX_C_SOURCE=200809L -DCOMPSHARE_VERSION='"$(VERSION)"' \
-	  -Ic -I$(LUA54_INC) $(PKG_CFLAGS) -o $@ c/main.c build/embedded.c $(CORE_SRC) \
+	  -Ic -I$(LUA54_INC) $(PKG_CFLAGS) -o $@ $(RUNTIME_SRC) build/embedded.c $(CORE_SRC) \
 	  $(LUA54_LIB) $(PKG_LIBS) -lm $(LDFLAGS)
 	@rm -f $(OLD_RUNTIME)   # the runtime was called compshare before; that name belongs to compshare-cli
 

@@ -25,6 +25,7 @@ cli.COMMANDS = {
   configure = "compshare.cli.config_cmd",
   help = "compshare.cli.help",
   run = "compshare.cli.run",
+  sandbox = "compshare.cli.sandbox",
   wait = "compshare.cli.wait",
 }
 
@@ -124,6 +125,7 @@ end
 
 --- main(argv) -> exit code. argv[1..] are the words after the program name.
 function cli.main(argv)
+  if argv and argv[1] == "sandbox" then return require("compshare.cli.sandbox").main(argv, 2) end  -- its own options
   local cmd, perr = args.parse(argv or {})
   if not cmd then return output.report(perr) end
   if cmd.opts.version then io.stdout:write(cli.version()) return 0 end

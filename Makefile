@@ -6,7 +6,7 @@
 #   make deps     install the Debian packages that are missing (needs root)
 # Areas add their own targets in mk/*.mk.
 
-VERSION     := 0.1.0
+# The version is written once, in c/defaults.h: the C core and, through core.VERSION, the Lua library read it.
 CC          ?= cc
 CFLAGS      ?= -O2 -g
 WARN        := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
@@ -22,7 +22,7 @@ CORE_SRC    := c/core.c c/flatten.c c/sign.c c/form.c c/session.c c/xfer.c c/bat
 CORE_HDR    := $(wildcard c/*.h)
 CORE_54     := build/5.4/compshare/core.so
 CORE_JIT    := build/jit/compshare/core.so
-MODFLAGS    := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden -DCOMPSHARE_VERSION='"$(VERSION)"'
+MODFLAGS    := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden
 
 DEBIAN_PKGS := lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev liblua5.1-0-dev lua-cjson lua-busted \
                luarocks lua-check libcurl4-openssl-dev libssl-dev nginx libnginx-mod-http-lua \

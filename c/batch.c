@@ -4,9 +4,9 @@
 #include <stdlib.h>
 
 #include "batch.h"
+#include "defaults.h"
 #include "session.h"
 
-#define DEFAULT_CONCURRENCY 8
 
 /* The multi handle and at least `want` pooled easy handles, none still attached; 0 on success. */
 static int ready_pool(cs_session *s, int want)
@@ -127,7 +127,7 @@ int cs_session_batch(lua_State *L)
     int n, k, i, next = 1;
     luaL_checktype(L, 2, LUA_TTABLE);
     n = (int)cs_rawlen(L, 2);
-    k = (int)luaL_optinteger(L, 3, DEFAULT_CONCURRENCY);
+    k = (int)luaL_optinteger(L, 3, CS_DEFAULT_CONCURRENCY);
     luaL_argcheck(L, k >= 1, 3, "concurrency must be at least 1");
     if (k > n)
         k = n;

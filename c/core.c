@@ -10,9 +10,7 @@
 #include "session.h"
 #include "sign.h"
 
-#ifndef COMPSHARE_VERSION
-#define COMPSHARE_VERSION "0.1.0"
-#endif
+#include "defaults.h"
 
 #if defined(__GNUC__)
 #define CS_EXPORT __attribute__((visibility("default")))
@@ -76,6 +74,14 @@ CS_EXPORT int luaopen_compshare_core(lua_State *L)
     cs_newlib(L, funcs);
     lua_pushliteral(L, COMPSHARE_VERSION);
     lua_setfield(L, -2, "VERSION");
+    lua_createtable(L, 0, 3); /* core.DEFAULTS: read by the Lua library, not copied there */
+    lua_pushnumber(L, CS_DEFAULT_TIMEOUT);
+    lua_setfield(L, -2, "timeout");
+    lua_pushinteger(L, CS_DEFAULT_CONCURRENCY);
+    lua_setfield(L, -2, "concurrency");
+    lua_pushinteger(L, (lua_Integer)CS_MAX_BODY);
+    lua_setfield(L, -2, "max_body");
+    lua_setfield(L, -2, "DEFAULTS");
     cs_session_open(L);
     return 1;
 }

@@ -5,9 +5,7 @@
 #include "batch.h"
 #include "session.h"
 
-#ifndef COMPSHARE_VERSION
-#define COMPSHARE_VERSION "0.1.0"
-#endif
+#include "defaults.h"
 
 cs_session *cs_check_session(lua_State *L)
 {

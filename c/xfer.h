@@ -10,10 +10,7 @@
 #include <curl/curl.h>
 
 #include "compat.h"
-
-/* Request and response bodies (and response headers) larger than this are refused. */
-#define CS_MAX_BODY ((size_t)64 * 1024 * 1024)
-#define CS_DEFAULT_TIMEOUT 30.0
+#include "defaults.h" /* CS_MAX_BODY, CS_DEFAULT_TIMEOUT */
 
 typedef struct {
     char *data;

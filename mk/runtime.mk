@@ -21,7 +21,7 @@ build/embedded.c: tools/embed.lua $(EMBED_SRC)
 
 $(RUNTIME): $(RUNTIME_SRC) c/embedded.h build/embedded.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(WARN) -std=c99 -D_POSIX_C_SOURCE=200809L -DCOMPSHARE_VERSION='"$(VERSION)"' \
+	$(CC) $(CFLAGS) $(WARN) -std=c99 -D_POSIX_C_SOURCE=200809L \
 	  -Ic -I$(LUA54_INC) $(PKG_CFLAGS) -o $@ $(RUNTIME_SRC) build/embedded.c $(CORE_SRC) \
 	  $(LUA54_LIB) $(PKG_LIBS) -lm $(LDFLAGS)
 	@rm -f $(OLD_RUNTIME)   # the runtime was called compshare before; that name belongs to compshare-cli

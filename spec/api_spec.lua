@@ -94,7 +94,7 @@ describe("client:<Action>", function()
 
   it("requires Zone when neither the call nor the client has it", function()
     local c, t = client_with(nil, { zone = false })
-    c.zone = nil
+    c.defaults.Zone = nil
     local _, err = c:StartCompShareInstance { UHostId = "u" }
     assert.equal("validation", err.kind)
     assert.equal("Zone", err.problems[1].path)

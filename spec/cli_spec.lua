@@ -360,7 +360,7 @@ describe("compshare-lua runtime binary", function()
       local script = write_script [[
         local client = require("compshare").new()
         local res = assert(client:call("DescribeCompShareImages", { ImageType = "System", Limit = 1 }))
-        print(client.region, client.zone, #res.ImageSet)
+        print(client.defaults.Region, client.defaults.Zone, #res.ImageSet)
       ]]
       -- credentials in the environment do not take the script to the service
       local code, out, err = compshare({ "run", "--sandbox", script },

@@ -1,9 +1,13 @@
---- Typed per-action methods and pagination, all driven by the generated spec.
--- client:<Action>(params [, call_opts]) validates, then client:call.
--- client:paginate(action, params) iterates the items of every page.
+--- The typed API, driven by the generated spec, installed on the client class when this module
+-- loads (as lua-resty-aws does): one method per action, client:<Action>(params [, call_opts]),
+-- which validates then calls; client:paginate(action, params), which iterates the items of every
+-- page; Client.retry_safe from the spec's retry_safe flags; and, for a key the class does not
+-- have, "no action named X; did you mean Y?" when X is capitalised (Region, Zone and ProjectId,
+-- the names of the client's defaults, read nil).
+local Client = require "compshare.client"
+local errors = require "compshare.errors"
 local spec = require "compshare.spec"
 local validate = require "compshare.validate"
-local errors = require "compshare.errors"
 
 local api = {}
 
@@ -18,26 +22,6 @@ local function action_spec(name, level)
   local a = spec.actions[name]          -- nil for any name that is not an action's, strings or not
   if not a then error(unknown_action(name), level + 1) end
   return a
-end
-
--- The client's common defaults, which satisfy required common fields: per client, a view
--- of its current region/zone/project_id (read when asked; it holds the client weakly).
-local COMMON = { Region = "region", Zone = "zone", ProjectId = "project_id" }
-local VIEW = {
-  __mode = "v",
-  __index = function(view, name)
-    local key = COMMON[name]
-    return key and view[1] and rawget(view[1], key)
-  end,
-}
-local views = setmetatable({}, { __mode = "k" })
-local function defaults(client)
-  local view = views[client]
-  if not view then
-    view = setmetatable({ client }, VIEW)
-    views[client] = view
-  end
-  return view
 end
 
 -- Per action spec: the fields the wrapper fills in when absent, { {name, value}, ... }, made once.
@@ -66,7 +50,7 @@ function api.prepare(client, action, params)
     out = {}
     for k, v in next, params do out[k] = v end
   end
-  local problems = validate.check(a, out, views[client] or defaults(client))
+  local problems = validate.check(a, out, client.defaults)
   if problems then return nil, errors.validation(action, problems) end
   out = out or {}
   local list = fills[a] or fills_of(a)
@@ -93,7 +77,7 @@ function api.paginate(client, action, params)
   if not pg then error(("compshare: %s is not paginated"):format(action), 2) end
   local base = {}
   if type(params) == "table" then
-    for k, v in pairs(params) do base[k] = v end
+    for k, v in next, params do base[k] = v end   -- raw, as api.prepare reads them
   elseif params ~= nil then
     base = params                       -- let validation report it
   end
@@ -124,65 +108,23 @@ function api.paginate(client, action, params)
   end
 end
 
--- One closure per action, made on first use and shared by all clients.
-local methods = {}
-local function method(name)
-  local m = methods[name]
-  if not m then
-    m = function(client, params, call_opts) return api.call(client, name, params, call_opts) end
-    methods[name] = m
-  end
-  return m
+----------------------------------------------------------------------------
+-- Installed on the client class, once.
+
+for _, name in ipairs(spec.action_names) do
+  Client[name] = function(client, params, call_opts) return api.call(client, name, params, call_opts) end
+end
+Client.paginate = api.paginate
+
+--- The spec's answer: an action it does not know is not safe to send twice.
+function Client.retry_safe(action)
+  local a = spec.actions[action]
+  return a ~= nil and a.retry_safe
 end
 
---- What client[key] resolves to after the client's own methods.
--- Action names give their method; any other capitalised name is a misspelled
--- action and raises with the closest real one; other keys are plain nil.
-function api.lookup(key)
-  if key == "paginate" then return api.paginate end
-  if type(key) ~= "string" then return nil end
-  if spec.actions[key] then return method(key) end
-  if key:match("^%u") then error(unknown_action(key), 3) end
-  return nil
-end
-
--- Client metatables extended with the action methods, by original metatable.
-local extended = setmetatable({}, { __mode = "k" })
-
-local function extend(base)
-  local mt = {}
-  for k, v in pairs(base) do mt[k] = v end
-  local index = base.__index
-  if type(index) == "function" then
-    mt.__index = function(self, key)
-      local v = index(self, key)
-      if v ~= nil then return v end
-      return api.lookup(key)
-    end
-    return mt
-  end
-  -- What a lookup found (a method of the client's class, a typed method) is kept in `found`,
-  -- the same for every client (a class's methods do not change): the next lookup of that name
-  -- reads it without calling a function.
-  local found = {}
-  mt.__index = setmetatable(found, { __index = function(_, key)
-    local v = index and index[key]
-    if v == nil then v = api.lookup(key) end
-    if v ~= nil then found[key] = v end
-    return v
-  end })
-  return mt
-end
-
---- Give `client` the typed methods and paginate. Returns the client.
-function api.attach(client)
-  local base = getmetatable(client) or {}
-  local mt = extended[base]
-  if not mt then
-    mt = extend(base)
-    extended[base] = mt
-  end
-  return setmetatable(client, mt)
-end
+local DEFAULT_NAMES = { Region = true, Zone = true, ProjectId = true }
+setmetatable(Client, { __index = function(_, key)
+  if type(key) == "string" and key:find("^%u") and not DEFAULT_NAMES[key] then error(unknown_action(key), 2) end
+end })
 
 return api

@@ -18,18 +18,19 @@
 -- A batch makes one attempt per call and never retries by itself: a failed
 -- call's `error.retryable` says (by the client's retry policy) whether it is
 -- safe and worth sending again, e.g. in a second batch.
--- opts: concurrency (default 8, at most that many calls in flight), timeout
--- (seconds per call, default the client's).
+-- opts: concurrency (default core.DEFAULTS.concurrency, 8: at most that many calls in flight),
+-- timeout (seconds per call, default the client's).
+-- Loading this module installs client:batch on the client class.
+local Client = require "compshare.client"
 local api = require "compshare.api"
+local core = require "compshare.core"
 local retry = require "compshare.retry"
 local spec = require "compshare.spec"
 
 local batch = {}
 
-local DEFAULT_CONCURRENCY = 8
-
 local function check_concurrency(k)
-  if k == nil then return DEFAULT_CONCURRENCY end
+  if k == nil then return core.DEFAULTS.concurrency end
   if type(k) ~= "number" or k < 1 or k ~= math.floor(k) then
     error("compshare: batch concurrency must be a positive integer, got " .. tostring(k), 3)
   end
@@ -87,7 +88,6 @@ function batch.run(client, calls, opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("compshare: batch options must be a table", 2) end
   local concurrency = check_concurrency(opts.concurrency)
-  local Client = require "compshare.client"
   local results, reqs, index = {}, {}, {}
   for i = 1, #calls do
     local action, params = unpack_call(i, calls[i])
@@ -110,12 +110,14 @@ function batch.run(client, calls, opts)
         results[index[j]] = { ok = true, response = data }
       else
         err.attempts = 1
-        err.retryable = retry.should_retry(err, Client.retry_safe(action))
+        err.retryable = retry.should_retry(err, client.retry_safe(action))
         results[index[j]] = { ok = false, error = client:scrub(err) }
       end
     end
   end
   return results
 end
+
+Client.batch = batch.run
 
 return batch

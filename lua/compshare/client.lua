@@ -1,4 +1,7 @@
---- The client: builds, signs and sends one call, and maps the answer.
+--- The client: prepares one call (the params over the client's defaults, signed), sends it
+-- with the retry policy, and interprets the answer. It knows no action: compshare.api, the layer
+-- above, installs the typed methods, paginate, retry_safe and the "did you mean" for a misspelled
+-- action on this class when it loads; compshare.batch installs batch.
 local config = require "compshare.config"
 local core = require "compshare.core"
 local errors = require "compshare.errors"
@@ -10,10 +13,9 @@ local util = require "compshare.util"
 local Client = {}
 Client.__index = Client
 
--- Private keys live here, keyed by client, never as a field a dump could show.
+-- Private keys live in this module-level table with weak keys, keyed by client, never as a
+-- field a dump could show.
 local secrets = setmetatable({}, { __mode = "k" })
-
-local DEFAULT_BASE_URL = config.DEFAULTS.base_url
 
 local function user_agent(version)
   local luav = (jit and jit.version) or _VERSION
@@ -24,18 +26,9 @@ local function now_ms()
   return math.floor(util.now() * 1000)
 end
 
-local spec_actions  -- the generated spec's actions, looked up once (false: no spec)
-
---- Is `action` safe to send twice? From the generated spec when present.
-local function idempotent(action)
-  if spec_actions == nil then
-    local ok, spec = pcall(require, "compshare.spec")
-    spec_actions = ok and type(spec) == "table" and spec.actions or false
-  end
-  local a = spec_actions and spec_actions[action]
-  if a then return a.retry_safe ~= false end
-  return not (action:find("^Create") or action:find("^Copy") or action:find("^Publish"))
-end
+--- retry_safe(action) -> may this action be sent twice? The spec's retry_safe flag says, once
+-- compshare.api has installed its answer here; until then no action is (the safe answer).
+function Client.retry_safe(_) return false end
 
 local function check_retries(n)
   if n ~= nil and (type(n) ~= "number" or n < 0 or n ~= math.floor(n)) then
@@ -44,18 +37,18 @@ local function check_retries(n)
   return n
 end
 
---- new(opts, version) -> client. See compshare.new for the options.
-function Client.new(opts, version)
+--- new(opts) -> client. See compshare.new for the options.
+-- client.defaults is the one table of the client's Region/Zone/ProjectId: what prepare puts
+-- under the call's params, and what the validator takes for missing common fields.
+function Client.new(opts)
   local self = setmetatable({
     public_key = opts.public_key,
-    region = opts.region,
-    zone = opts.zone,
-    project_id = opts.project_id,
-    base_url = opts.base_url or DEFAULT_BASE_URL,
-    timeout = opts.timeout or 30,
+    defaults = { Region = opts.region, Zone = opts.zone, ProjectId = opts.project_id },
+    base_url = opts.base_url or config.DEFAULTS.base_url,
+    timeout = opts.timeout or core.DEFAULTS.timeout,
     max_retries = check_retries(opts.max_retries) or 0,
-    user_agent = opts.user_agent or user_agent(version),
-    logger = opts.logger or false,  -- false, not nil: a nil field is looked up through api.lua's metatable
+    user_agent = opts.user_agent or user_agent(core.VERSION),
+    logger = opts.logger,
     sleep = opts.sleep or util.sleep,
     random = opts.random or math.random,
   }, Client)
@@ -74,7 +67,7 @@ function Client:__tostring()
   local pk = self.public_key or ""
   return ("compshare.client{public_key=%s, region=%s, zone=%s, base_url=%s}"):format(
     #pk > 8 and (pk:sub(1, 4) .. "…" .. pk:sub(-4)) or "***",
-    tostring(self.region), tostring(self.zone), tostring(self.base_url))
+    tostring(self.defaults.Region), tostring(self.defaults.Zone), tostring(self.base_url))
 end
 
 --- The signed request for one call, or nil, validation error.
@@ -86,9 +79,9 @@ function Client:prepare(action, params)
     return nil, errors.validation(action, { { path = "", message = "params must be a table, got " .. type(params) } })
   end
   -- The client's defaults first (a constructor sizes the table once), the call's params over them.
-  -- rawget: an unset default must not go through api.lua's method lookup on every call.
-  local p = { Action = action, Region = rawget(self, "region"), Zone = rawget(self, "zone"),
-              ProjectId = rawget(self, "project_id"), PublicKey = self.public_key }
+  local d = self.defaults
+  local p = { Action = action, Region = d.Region, Zone = d.Zone, ProjectId = d.ProjectId,
+              PublicKey = self.public_key }
   -- next, not pairs: the fields sent are the table's own (as the validator reads them), never
   -- what a __pairs metamethod shows.
   if params then
@@ -121,7 +114,7 @@ function Client:prepare(action, params)
     },
     body = body,
     action = action,
-    retry_safe = idempotent(action),  -- false: transports never reuse a connection for it nor resend it
+    retry_safe = self.retry_safe(action),  -- false: transports never reuse a connection for it nor resend it
   }
 end
 
@@ -197,7 +190,7 @@ function Client:send(req, call_opts)
   call_opts = call_opts or NO_OPTS
   local action = req.action
   local max = check_retries(call_opts.max_retries) or self.max_retries
-  local safe = idempotent(action)
+  local safe = self.retry_safe(action)
   req.retry_safe = safe
   local secret, logger = secrets[self], self.logger
   req.timeout = call_opts.timeout or self.timeout
@@ -234,15 +227,9 @@ function Client:call(action, params, call_opts)
   return self:send(req, call_opts)
 end
 
---- retry_safe(action) -> may this action be sent twice?
-Client.retry_safe = idempotent
-
 --- scrub(err) -> err, with this client's private key masked wherever it appears.
 function Client:scrub(err)
   return log.scrub_table(err, secrets[self])
 end
-
---- batch(calls [, opts]) -> results in order; see compshare.batch.
-Client.batch = require("compshare.batch").run
 
 return Client

@@ -2,8 +2,18 @@
 -- local compshare = require "compshare"
 -- local client = compshare.new{ public_key = ..., private_key = ..., region = "cn-wlcb" }
 -- local res, err = client:DescribeCompShareImages{ ImageType = "System", Limit = 10 }
+--
+-- The top of the library's layers: it loads the client with everything the layers above it
+-- install on the client class (compshare.api: the typed methods and paginate; compshare.batch:
+-- batch). Loading does no I/O.
+local Client = require "compshare.client"
+local config = require "compshare.config"
+local core = require "compshare.core"
+require "compshare.api"
+require "compshare.batch"
+
 local compshare = {
-  _VERSION = "0.1.0",
+  _VERSION = core.VERSION,
   errors = require "compshare.errors",
 }
 
@@ -13,10 +23,7 @@ local compshare = {
 function compshare.new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("compshare.new expects a table of options", 2) end
-  opts = require("compshare.config").resolve(opts)
-  local client = require("compshare.client").new(opts, compshare._VERSION)
-  require("compshare.api").attach(client)
-  return client
+  return Client.new(config.resolve(opts))
 end
 
 return compshare

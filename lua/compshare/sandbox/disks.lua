@@ -66,8 +66,8 @@ end
 
 local function host(w, p, action)
   if p.UHostId == nil then refuse("missing_param", "%s needs UHostId: the instance of the disk", action) end
-  local inst = require("compshare.sandbox.instances").get(w, p.UHostId)
-  require("compshare.sandbox.instances").require_state(inst, USABLE, action)
+  local inst = world.instance(w, p.UHostId)
+  world.require_state(inst, USABLE, action)
   return inst
 end
 
@@ -88,8 +88,8 @@ function A.DetachCompshareDisk(w, p)
   if p.UHostId and p.UHostId ~= d.uhost then
     refuse("not_allowed", "disk %s is attached to %s, not %s", p.UDiskId, d.uhost, p.UHostId)
   end
-  local inst = require("compshare.sandbox.instances").get(w, d.uhost)
-  require("compshare.sandbox.instances").require_state(inst, USABLE, "DetachCompshareDisk")
+  local inst = world.instance(w, d.uhost)
+  world.require_state(inst, USABLE, "DetachCompshareDisk")
   d.zone, d.uhost = inst.fields.Zone, nil
   return {}
 end
@@ -122,7 +122,7 @@ function A.GetCompShareAttachedDiskUpgradePrice(w, p)
   local size = world.whole(p.DiskSpace)
   if not size then refuse("invalid_param", "DiskSpace must be a whole number of GB, got %q", tostring(p.DiskSpace)) end
   disks.check_growth(d, size)
-  local inst = require("compshare.sandbox.instances").get(w, p.UHostId)
+  local inst = world.instance(w, p.UHostId)
   local _, disk_price = catalog.price(inst.fields.ChargeType, inst.fields.GpuType, 0, size - d.fields.Size)
   local detail = { UDisk = disk_price, Snapshot = 0 }
   return { Price = disk_price, OriginalPrice = disk_price, ListPrice = disk_price,

@@ -67,7 +67,7 @@ local function make(w, fields, duration, source)
 end
 
 function A.CreateCompShareCustomImage(w, p)
-  local inst = require("compshare.sandbox.instances").get(w, p.UHostId)
+  local inst = world.instance(w, p.UHostId)
   local kind = inst.container and "container" or "vm"
   local allowed = images.SNAPSHOT_STATES[kind]
   if not contains(allowed, inst.fields.State) then

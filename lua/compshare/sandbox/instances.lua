@@ -8,7 +8,7 @@ local shape = require "compshare.sandbox.shape"
 local query = require "compshare.sandbox.query"
 local disks = require "compshare.sandbox.disks"
 
-local refuse, contains = world.refuse, world.contains
+local refuse = world.refuse
 
 local instances = { actions = {} }
 local A = instances.actions
@@ -25,20 +25,9 @@ instances.OPS = {
 instances.QUOTA = {}
 for _, row in ipairs(spec.account_quota or {}) do instances.QUOTA[row.level] = row.max_instances end
 
---- The instance `id` (refuses when there is none).
-function instances.get(w, id)
-  local inst = w:get("instances", id)
-  if not inst then refuse("not_found", "instance %s does not exist", tostring(id)) end
-  return inst
-end
-
---- Refuse unless the instance is in one of `states`.
-function instances.require_state(inst, states, what)
-  if not contains(states, inst.fields.State) then
-    refuse("wrong_state", "instance %s is %s; %s needs it to be %s", inst.fields.UHostId, inst.fields.State,
-      what, table.concat(states, " or "))
-  end
-end
+--- The instance `id` (refuses when there is none); refuse unless an instance is in one of `states`.
+-- (In world.lua, so that disks.lua, which this module requires, can use them too.)
+instances.get, instances.require_state = world.instance, world.require_state
 
 --- GPUs in use by live instances in `zone`, by GPU type.
 function instances.gpus_in_use(w, zone)

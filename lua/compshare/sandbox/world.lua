@@ -78,6 +78,21 @@ function world.durations(over)
   return d
 end
 
+--- The instance `id` of world w (refuses when there is none).
+function world.instance(w, id)
+  local inst = w:get("instances", id)
+  if not inst then world.refuse("not_found", "instance %s does not exist", tostring(id)) end
+  return inst
+end
+
+--- Refuse unless the instance is in one of `states`.
+function world.require_state(inst, states, what)
+  if not world.contains(states, inst.fields.State) then
+    world.refuse("wrong_state", "instance %s is %s; %s needs it to be %s", inst.fields.UHostId, inst.fields.State,
+      what, table.concat(states, " or "))
+  end
+end
+
 --- new{ now = function() -> seconds, durations =, fail =, seed =, account_level = }
 function world.new(opts)
   local self = setmetatable({

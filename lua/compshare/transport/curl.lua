@@ -18,7 +18,7 @@ function curl.new(opts)
   local session = core.session { verify = not opts.insecure, cainfo = opts.cainfo }
   local t = {}
   function t.batch(reqs, concurrency)
-    local out = session:batch(reqs, concurrency or 8)
+    local out = session:batch(reqs, concurrency)  -- nil: core.DEFAULTS.concurrency
     for i, r in ipairs(out) do
       if r.error then out[i] = { error = as_error(r.error, r.message, r.sent) } end
     end

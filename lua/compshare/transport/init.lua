@@ -4,24 +4,15 @@
 -- cosocket cannot be used). The choice is made per call, so a client made in
 -- init_by_lua still uses cosockets in a content handler or a timer. Requiring
 -- this module (or compshare) does no I/O: each transport is made on first use.
+local util = require "compshare.util"
+
 local transport = {}
-
---- ngx.get_phase() values where cosockets (and ngx.sleep) may yield.
-transport.YIELDABLE = {
-  rewrite = true, server_rewrite = true, access = true, content = true, timer = true,
-  ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true,
-}
-
---- True when ngx cosockets can be used right now.
-function transport.can_yield()
-  return ngx ~= nil and ngx.get_phase ~= nil and transport.YIELDABLE[ngx.get_phase()] == true
-end
 
 --- The default transport for a client made with `opts` (insecure, cainfo, logger, ...).
 function transport.default(opts)
   local curl, cosocket
   local function pick()
-    if transport.can_yield() then
+    if util.can_yield() then
       cosocket = cosocket or require("compshare.transport.ngx").new(opts)
       return cosocket
     end

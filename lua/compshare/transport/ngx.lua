@@ -10,7 +10,7 @@
 -- logger (function(msg); default ngx.log at WARN), pool_size (connections kept
 -- per host:port:tls, default 32), keepalive_timeout (idle seconds in the pool,
 -- default 10), connect_timeout (seconds, default: the call's timeout),
--- max_body (bytes, default 64 MB).
+-- max_body (bytes, default core.DEFAULTS.max_body: 64 MB).
 --
 -- A request with `retry_safe = false` (an action not safe to repeat) is sent once,
 -- on a new connection of its own, never over a pooled one (docs/RELIABILITY.md).
@@ -19,9 +19,9 @@
 -- `compshare.transport` picks it there and libcurl elsewhere.
 local ngx_transport = {}
 
+local core = require "compshare.core"   -- core.DEFAULTS: timeout, concurrency, max_body (c/defaults.h)
+
 local DEFAULT_PORT = { http = 80, https = 443 }
-local MAX_BODY = 64 * 1024 * 1024
-local DEFAULT_TIMEOUT = 30
 -- Headers the transport writes itself; a caller's copy is dropped.
 local OWN_HEADERS = { host = true, ["content-length"] = true, connection = true, ["transfer-encoding"] = true }
 
@@ -196,7 +196,7 @@ function ngx_transport.new(opts)
   local log = opts.logger or function(msg) ngx.log(ngx.WARN, msg) end
   local pool_size = opts.pool_size or 32
   local idle_ms = math.floor((opts.keepalive_timeout or 10) * 1000)
-  local max_body = opts.max_body or MAX_BODY
+  local max_body = opts.max_body or core.DEFAULTS.max_body
   local connect_timeout = opts.connect_timeout
   if not verify then log("compshare: WARNING: TLS verification is off (insecure = true)") end
   if opts.cainfo then
@@ -291,7 +291,7 @@ function ngx_transport.new(opts)
   local function send(req)
     local u, uerr = parsed(req.url)
     if not u then return nil, { kind = "transport", reason = "transport", message = uerr, sent = false } end
-    local timeout = req.timeout or DEFAULT_TIMEOUT
+    local timeout = req.timeout or core.DEFAULTS.timeout
     local deadline = now() + timeout
     local connect_s = math.min(timeout, connect_timeout or timeout)
     local body = req.body or ""
@@ -321,7 +321,7 @@ function ngx_transport.new(opts)
       end
     end
     local threads = {}
-    for j = 1, math.max(1, math.min(concurrency or 8, n)) do threads[j] = ngx.thread.spawn(worker) end
+    for j = 1, math.max(1, math.min(concurrency or core.DEFAULTS.concurrency, n)) do threads[j] = ngx.thread.spawn(worker) end
     local first_error
     for _, th in ipairs(threads) do
       local ok, err = ngx.thread.wait(th)

@@ -7,6 +7,7 @@
 #include "flatten.h"
 #include "form.h"
 #include "fsinfo.h"
+#include "fsync.h"
 #include "session.h"
 #include "sign.h"
 
@@ -64,6 +65,7 @@ static const luaL_Reg funcs[] = {
     {"file_mode", cs_lua_file_mode},
     {"mkdir_private", cs_lua_mkdir_private},
     {"write_private", cs_lua_write_private},
+    {"fsync", cs_lua_fsync},
     {NULL, NULL},
 };
 

@@ -337,18 +337,20 @@ describe("compshare.workflow", function()
       assert.equal(1, count(sb, "CreateCompShareInstance"))
     end)
 
-    it("create_instance reports a failed create without repeating it", function()
+    it("create_instance reports a create with an unknown outcome that made nothing, without repeating it", function()
       local c, sb, opts = setup { fail = { actions = { CreateCompShareInstance = {
-        error = { kind = "transport", message = "connection reset", sent = true }, apply = true } } } }
+        error = { kind = "transport", message = "connection reset", sent = true } } } } }
       local id, err = workflow.create_instance(c, INSTANCE, opts)
       assert.is_nil(id)
       assert.equal("transport", err.kind)
       assert.is_true(err.maybe_applied)
-      assert.matches("DescribeCompShareInstance", err.hint)
+      assert.matches("no instance whose Remark carries cs%-claim:%x+ is listed", err.hint)
+      assert.matches("never sent again", err.hint)
       assert.equal(1, count(sb, "CreateCompShareInstance"))
+      assert.equal(0, assert(c:call("DescribeCompShareInstance", {})).TotalCount)
     end)
 
-    describe("a named instance whose create had an unknown outcome", function()
+    describe("an instance whose create had an unknown outcome", function()
       local NAMED = with(INSTANCE, { Name = "trainer" })
       -- the sandbox's failure injection: the next create times out, after doing its work when `apply`
       local function lost_create(apply)
@@ -356,7 +358,7 @@ describe("compshare.workflow", function()
           error = { kind = "timeout", message = "no answer", sent = true }, apply = apply, times = 1 } }
       end
 
-      it("is found by its Name and waited for, without a second create", function()
+      it("is found by its claim and waited for, without a second create", function()
         local c, sb, opts = setup()
         assert(c:call("CreateCompShareInstance", with(INSTANCE, { Name = "other" })))
         sb.fail.actions = lost_create(true)
@@ -375,24 +377,27 @@ describe("compshare.workflow", function()
         local id, err = workflow.create_instance(c, NAMED, opts)
         assert.is_nil(id)
         assert.is_true(err.maybe_applied)
-        assert.matches('no new instance named "trainer"', err.hint)
-        assert.matches("resume with its id", err.hint)
+        assert.matches("no instance whose Remark carries cs%-claim:%x+ is listed %(1 listed%)", err.hint)
         assert.not_matches(old, err.hint)
         assert.equal(2, count(sb, "CreateCompShareInstance"))
       end)
 
-      it("stops when more than one new instance has that Name", function()
-        local function listing(...)
-          local set = {}
-          for i, id in ipairs { ... } do set[i] = { UHostId = id, Name = "trainer" } end
-          return { UHostSet = set, TotalCount = #set }
-        end
-        local c, t, opts, sleeps = stubbed { listing("u0"), { error = { kind = "timeout", message = "slow", sent = true } },
-          listing("u0", "u1", "u2") }
+      it("stops when more than one instance carries its claim", function()
+        local claim
+        local c, t, opts, sleeps = stubbed {
+          function(req)
+            claim = req.params.Remark
+            return { error = { kind = "timeout", message = "slow", sent = true } }
+          end,
+          function()
+            return { UHostSet = { { UHostId = "u0", Name = "trainer" }, { UHostId = "u1", Remark = claim },
+              { UHostId = "u2", Remark = "mine " .. claim } }, TotalCount = 3 }
+          end }
         local _, err = workflow.create_instance(c, NAMED, opts)
         assert.equal("timeout", err.kind)
-        assert.matches('2 new instances are named "trainer" %(u1, u2%)', err.hint)
-        assert.same({ workflow.DEFAULTS.settle }, sleeps)
+        assert.matches("^cs%-claim:%x+$", claim)
+        assert.matches("2 instances carry cs%-claim:%x+ in their Remark %(u1, u2%)", err.hint)
+        assert.same({ require("compshare.recover").SETTLE }, sleeps)
         assert.equal(0, t:remaining())
       end)
 
@@ -501,13 +506,13 @@ describe("compshare.workflow", function()
       assert.matches("at step create_instance", tostring(err))
     end)
 
-    it("stops when a create may have been applied, and never repeats it", function()
+    it("stops when a create may have been applied and nothing carries its claim, and never repeats it", function()
       local err, c, sb = fails_at("create_instance", { fail = { actions = { CreateCompShareInstance = {
-        error = { kind = "timeout", message = "no answer", sent = true }, apply = true } } } })
+        error = { kind = "timeout", message = "no answer", sent = true } } } } })
       assert.is_true(err.maybe_applied)
-      assert.matches("resume with its id", err.hint)
+      assert.matches("never sent again", err.hint)
       assert.equal(1, count(sb, "CreateCompShareInstance"))
-      assert.equal(1, assert(c:call("DescribeCompShareInstance", {})).TotalCount)
+      assert.equal(0, assert(c:call("DescribeCompShareInstance", {})).TotalCount)
     end)
 
     it("fails at wait_instance on Install Fail, naming the instance", function()
@@ -575,14 +580,33 @@ describe("compshare.workflow", function()
       assert.equal("wait_instance", res.steps[1].step)
     end)
 
-    it("skips publishing an image that was already published", function()
-      local err, c, sb, opts = fails_at("publish", { fail = { actions = { PublishCompShareImage = {
-        error = { kind = "timeout", message = "answer lost", sent = true }, apply = true, times = 1 } } } })
-      assert.is_true(err.maybe_applied)
-      assert.equal("Reviewing", image_status(c, err.partial.CompShareImageId))
-      local res = assert(workflow.snapshot_and_publish(c, spec_for {
-        uhost_id = err.partial.UHostId, image_id = err.partial.CompShareImageId }, opts))
+    it("finds a publish whose answer was lost by the image's status, and does not send it again", function()
+      local c, sb, opts = setup { fail = { actions = { PublishCompShareImage = {
+        error = { kind = "timeout", message = "answer lost", sent = true }, apply = true, times = 1 } } } }
+      local res = assert(workflow.snapshot_and_publish(c, spec_for(), opts))
+      assert.equal("publish", res.steps[5].step)
+      assert.is_true(res.steps[5].already)
+      assert.equal("Reviewing", image_status(c, res.CompShareImageId))
       assert.equal(1, count(sb, "PublishCompShareImage"))
+      assert.equal("cleanup", res.steps[#res.steps].step)
+    end)
+
+    it("stops when a publish with an unknown outcome left the image Available, and never repeats it", function()
+      local err, c, sb = fails_at("publish", { fail = { actions = { PublishCompShareImage = {
+        error = { kind = "timeout", message = "answer lost", sent = true }, times = 1 } } } })
+      assert.is_true(err.maybe_applied)
+      assert.matches("PublishCompShareImage is never sent again; image compshareImage%-sbx%d+ is Available", err.hint)
+      assert.equal("Available", image_status(c, err.partial.CompShareImageId))
+      assert.equal(1, count(sb, "PublishCompShareImage"))
+    end)
+
+    it("skips publishing an image it is given that was already published", function()
+      local c, sb, opts = setup()
+      local first = assert(workflow.snapshot_and_publish(c, spec_for(nil, { "cleanup" }), opts))
+      local res = assert(workflow.snapshot_and_publish(c, spec_for {
+        uhost_id = first.UHostId, image_id = first.CompShareImageId }, opts))
+      assert.equal(1, count(sb, "PublishCompShareImage"))
+      assert.is_true(res.steps[2].already)
       assert.equal("cleanup", res.steps[#res.steps].step)
     end)
 

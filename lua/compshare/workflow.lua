@@ -1,329 +1,117 @@
---- Waiters and the create -> snapshot -> publish workflows.
+--- The create -> snapshot -> publish workflows, resumable from a journal.
 --
 -- Every function takes a client first and returns its result, or nil, err where
--- err is a compshare.errors table: the api/transport/... error of the call that
--- failed, or kind "workflow" when a wait failed (timeout, bad state, gone).
--- Options shared by all of them (opts):
---   sleep(s), now()        injectable; default compshare.util.sleep / .monotonic
---   timeout                seconds for one wait (default 900 for instances, 3600 for images)
---   interval, max_interval the shortest and the longest sleep between two polls (2 s, 120 s)
---   growth                 with nothing to predict from, sleep growth x the time waited so far (0.2)
---   lookahead              a predicted finish is slept to, but at most lookahead x the time waited (2)
---   on_progress(pct, info) called when the state or percentage changes; pct is nil for
---                          instances; info = { what = "instance"|"image", id =, state =, elapsed = }
---   zone                   Zone for every call (default: the client's)
+-- err is a compshare.errors table: the error of the call that failed, kind
+-- "workflow" when a wait failed (timeout, bad state, gone) or the journal could
+-- not be written, kind "validation" for a bad spec (step "spec") or a journal
+-- written for another run (step "journal"; nothing is sent then).
+-- Options (opts), besides the waiters' (compshare.wait):
+--   journal        a file path: the run is recorded there and resumed from it
+--   sleep, now     default: the transport's sleep/clock when it has them (the sandbox), else real time
+--   time()         Unix seconds for StopTime (max_lifetime); same default, else os.time
+--   settle         seconds before looking for a create whose outcome is unknown (recover.SETTLE)
+--   instance_timeout, image_timeout, on_step(name, info)
 --
--- How long to sleep: an instance gives no hint of when it will be ready, so the
--- sleeps grow with the time waited (a change is noticed at most ~growth late,
--- and the polls grow with the log of the duration). An image reports its
--- progress: while it is Making only GetCompShareImageCreateProgress is polled,
--- the rate of progress predicts the finish and the next poll is made then;
--- DescribeCompShareCustomImages is asked once at 100 % (or when the progress
--- stalls, fails or looks wrong) to confirm Available or UnAvailable.
+-- The rule for every unsafe call (CreateCompShareInstance,
+-- CreateCompShareCustomImage, PublishCompShareImage): the journal is written
+-- before it is sent (with its claim token) and after its outcome is known. A
+-- call whose outcome is unknown is never sent again: the instance or image is
+-- looked for by its claim (compshare.recover), a publish by the image's status.
 local errors = require "compshare.errors"
+local journal = require "compshare.journal"
 local recover = require "compshare.recover"
+local wait = require "compshare.wait"
 
-local workflow = {}
+local invoke, option, check_client, check_id = wait.invoke, wait.option, wait.check_client, wait.check_id
 
-workflow.DEFAULTS = {
-  interval = 2, max_interval = 120, growth = 0.2, lookahead = 2,
-  instance_timeout = 900, image_timeout = 3600,
-  missing_polls = 2,     -- consecutive polls without the resource before it counts as gone
-  poll_errors = 5,       -- consecutive retryable call failures tolerated while polling
-  settle = 2,            -- seconds before looking for an instance whose create had an unknown outcome
-}
+local workflow = { DEFAULTS = wait.DEFAULTS }
 
-local INSTANCE_FAIL_STATES = { ["Install Fail"] = true }
-local IMAGE_FAIL_STATES = { UnAvailable = true }
-
-local function option(opts, name)
-  if opts[name] ~= nil then return opts[name] end
-  return workflow.DEFAULTS[name]
-end
-
-local function clock(opts)
-  if opts.sleep and opts.now then return opts.sleep, opts.now end
-  local util = require "compshare.util"
-  return opts.sleep or util.sleep, opts.now or util.monotonic
-end
-
---- Call `action` through the typed wrapper when there is one.
-local function invoke(client, action, params, opts)
-  params = params or {}
-  if opts and opts.zone and params.Zone == nil then
-    local p = {}
-    for k, v in pairs(params) do p[k] = v end
-    p.Zone = opts.zone
-    params = p
-  end
-  local typed = client[action]
-  if type(typed) == "function" then return typed(client, params) end
-  return client:call(action, params)
-end
-
-local function set_of(v)
-  local s = {}
-  for _, x in ipairs(type(v) == "table" and v or { v }) do s[x] = true end
-  return s
-end
-
-local function names(set)
-  local list = {}
-  for k in pairs(set) do list[#list + 1] = k end
-  table.sort(list)
-  return table.concat(list, " or ")
-end
-
-local function wait_error(message, fields)
-  fields = fields or {}
-  fields.kind, fields.message = "workflow", message
-  return errors.new(fields)
-end
-
-local function check_client(client, fname)
-  if type(client) ~= "table" or type(client.call) ~= "function" then
-    error(("compshare.workflow.%s: the first argument must be a client"):format(fname), 3)
-  end
-end
-
-local function check_id(id, what, fname)
-  if type(id) ~= "string" or id == "" then
-    error(("compshare.workflow.%s: %s must be a non-empty string"):format(fname, what), 3)
-  end
-end
-
---- Seconds to sleep before the next poll, `elapsed` seconds into a wait.
--- remaining: the predicted seconds to the change, or nil when there is no prediction.
-local function next_delay(opts, elapsed, remaining)
-  local delay = option(opts, "growth") * elapsed
-  if remaining then delay = math.min(remaining, option(opts, "lookahead") * elapsed) end
-  return math.max(option(opts, "interval"), math.min(delay, option(opts, "max_interval")))
-end
-
---- The polling loop shared by the waiters.
--- look() -> { state =, item =, pct =, remaining = } | nil (not found) | nil, err (call failed)
---   remaining: predicted seconds until the wait is over, when look can tell
--- judge(seen) -> "done" | "fail" | "wait"
-local function poll(what, id, look, judge, opts, timeout)
-  local sleep, now = clock(opts)
-  local start = now()
-  local missing, failures = 0, 0
-  local last_state, last_pct, reported
-  while true do
-    local seen, err = look()
-    local remaining = seen and seen.remaining
-    local elapsed = now() - start
-    if err then
-      failures = failures + 1
-      if not err.retryable or failures > option(opts, "poll_errors") then return nil, err end
-    elseif not seen then
-      missing = missing + 1
-      if missing >= option(opts, "missing_polls") then
-        return nil, wait_error(("%s %s disappeared (it is no longer listed)"):format(what, id),
-          { id = id, last_state = last_state, disappeared = true })
-      end
-    else
-      missing, failures = 0, 0
-      last_state = seen.state
-      if opts.on_progress and (not reported or seen.state ~= reported.state or seen.pct ~= last_pct) then
-        reported = { what = what, id = id, state = seen.state, elapsed = elapsed, item = seen.item }
-        opts.on_progress(seen.pct, reported)
-      end
-      last_pct = seen.pct
-      local verdict, message = judge(seen)
-      if verdict == "done" then return seen.item end
-      if verdict == "fail" then
-        return nil, wait_error(message, { id = id, last_state = seen.state })
-      end
-    end
-    if elapsed >= timeout then
-      return nil, wait_error(("timed out after %gs waiting for %s %s (last state: %s)"):format(
-        timeout, what, id, tostring(last_state or "unknown")), { id = id, last_state = last_state, timeout = timeout })
-    end
-    sleep(math.min(next_delay(opts, elapsed, remaining), timeout - elapsed))
-  end
-end
-
---- wait_instance(client, uhost_id, target_state, opts) -> instance | nil, err
--- target_state: a state or a list of states ("Running", {"Running", "Stopped"}).
--- Fails at once on Install Fail, or when the instance disappears.
-function workflow.wait_instance(client, uhost_id, target_state, opts)
-  check_client(client, "wait_instance")
-  check_id(uhost_id, "uhost_id", "wait_instance")
-  if target_state == nil then error("compshare.workflow.wait_instance: target_state is required", 2) end
-  opts = opts or {}
-  local targets = set_of(target_state)
-  local function look()
-    local res, err = invoke(client, "DescribeCompShareInstance", { UHostIds = { uhost_id } }, opts)
-    if not res then return nil, err end
-    for _, inst in ipairs(res.UHostSet or {}) do
-      if inst.UHostId == uhost_id then return { state = inst.State, item = inst } end
-    end
-    return nil
-  end
-  local function judge(seen)
-    if targets[seen.state] then return "done" end
-    if INSTANCE_FAIL_STATES[seen.state] then
-      return "fail", ("instance %s is %s, it will not become %s"):format(uhost_id, seen.state, names(targets))
-    end
-    return "wait"
-  end
-  return poll("instance", uhost_id, look, judge, opts, option(opts, "timeout") or workflow.DEFAULTS.instance_timeout)
-end
-
---- Follows an image's progress and predicts its finish from the rate of progress.
--- tracker.seen(pct, reported_remaining) -> { state = "Making", pct =, remaining = }, or nil when the
--- answer calls for a look at the image's status: 100 %, no usable number, going back, "0 s
--- remaining" below 100 %, a stall after progress was seen, or every second poll of a stall before.
-local function progress_tracker(now)
-  -- first pct read and when, the last pct, whether it ever rose, polls in a row without a rise
-  local first, first_at, last, moved, stalls
-  local tracker = {}
-  function tracker.seen(pct, reported_remaining)
-    if not pct or pct < 0 or pct >= 100 or (last and pct < last)
-      or (reported_remaining == 0) then return nil end
-    local t = now()
-    if last == nil then first, first_at = pct, t end
-    if last == nil or pct > last then
-      last, stalls, moved = pct, 0, last ~= nil
-      -- the rate over all the time watched: coarse (whole-number) percentages blur it least
-      local rate = moved and (pct - first) / math.max(t - first_at, 1e-9)
-      return { state = "Making", pct = pct, remaining = rate and (100 - pct) / rate }
-    end
-    stalls = stalls + 1
-    -- A stall after progress was seen may mean the image stopped; before that, check every other poll.
-    if moved or stalls % 2 == 0 then return nil end
-    return { state = "Making", pct = pct }
-  end
-  --- The status said Making although the progress was odd: start measuring again from here.
-  function tracker.restart(pct)
-    last, stalls = pct or last, 0
-    first, first_at = last, now()
-    return last
-  end
-  return tracker
-end
-
---- wait_image(client, image_id, opts) -> image | nil, err
--- Waits until the custom image is Available (opts.target: a status or list),
--- reporting GetCompShareImageCreateProgress's Process through on_progress.
--- While the image is Making only the progress is polled, at the finish its rate
--- predicts; DescribeCompShareCustomImages confirms the status at 100 % or when
--- the progress fails, stalls or looks wrong.
--- Fails at once when the image is UnAvailable (with its FailedReason), in any
--- other status that is neither Making nor a target, or when it disappears.
-function workflow.wait_image(client, image_id, opts)
-  check_client(client, "wait_image")
-  check_id(image_id, "image_id", "wait_image")
-  opts = opts or {}
-  local targets = set_of(opts.target or "Available")
-  local _, now = clock(opts)
-  local tracker = progress_tracker(now)
-  local function status(pct)
-    local res, err = invoke(client, "DescribeCompShareCustomImages", { CompShareImageId = image_id }, opts)
-    if not res then return nil, err end
-    local image
-    for _, img in ipairs(res.ImageSet or {}) do
-      if img.CompShareImageId == image_id then image = img end
-    end
-    if not image then return nil end
-    if image.Status == "Making" then return { state = "Making", item = image, pct = tracker.restart(pct) } end
-    return { state = image.Status, item = image, pct = targets[image.Status] and 100 or nil }
-  end
-  local function look()
-    local prog = invoke(client, "GetCompShareImageCreateProgress", { CompShareImageId = image_id }, opts)
-    local pct = prog and tonumber(prog.Process)
-    local seen = prog and tracker.seen(pct, tonumber(prog.RemainingDuration))
-    if seen then return seen end
-    return status(pct and pct >= 0 and pct <= 100 and pct or nil)
-  end
-  local function judge(seen)
-    if targets[seen.state] then return "done" end
-    if seen.state == "Making" then return "wait" end
-    local why = IMAGE_FAIL_STATES[seen.state] and seen.item.FailedReason
-    return "fail", ("image %s is %s%s; expected %s"):format(image_id, tostring(seen.state),
-      (why and why ~= "") and (" (" .. why .. ")") or "", names(targets))
-  end
-  return poll("image", image_id, look, judge, opts, option(opts, "timeout") or workflow.DEFAULTS.image_timeout)
+--- A copy of opts with sleep, now and time filled (recover.timing).
+local function timed(client, opts)
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  o.sleep, o.now, o.time = recover.timing(client, o)
+  return o
 end
 
 local function with_timeout(opts, name)
   local o = {}
-  for k, v in pairs(opts or {}) do o[k] = v end
+  for k, v in pairs(opts) do o[k] = v end
   if o.timeout == nil then o.timeout = option(o, name) end
   return o
 end
 
-local function not_repeated(err, action, look_for)
-  if err.maybe_applied then
-    err.hint = ("%s may have been applied; %s, and resume with its id instead of creating again"):format(
-      action, look_for)
-  end
-  return err
+--- wait_instance(client, uhost_id, target_state, opts) -> instance | nil, err (see compshare.wait)
+function workflow.wait_instance(client, uhost_id, target_state, opts)
+  check_client(client, "wait_instance")
+  return wait.instance(client, uhost_id, target_state, timed(client, opts))
 end
 
---- After a create whose outcome is unknown: the one instance called params.Name
--- that was not in `before`, or nil and why not.
-local function find_created(client, params, before, where, opts)
-  local sleep = clock(opts)
-  sleep(option(opts, "settle"))
-  local after, err = recover.instances_named(client, params.Name, where)
-  if not after then return nil, ("looking for it failed (%s)"):format(tostring(err)) end
-  local found = recover.new_ids(before, after)
-  if #found == 1 then return found[1] end
-  if #found == 0 then return nil, ("no new instance named %q is listed yet"):format(params.Name) end
-  return nil, ("%d new instances are named %q (%s)"):format(#found, params.Name, table.concat(found, ", "))
+--- wait_image(client, image_id, opts) -> image | nil, err (see compshare.wait)
+function workflow.wait_image(client, image_id, opts)
+  check_client(client, "wait_image")
+  return wait.image(client, image_id, timed(client, opts))
 end
 
---- Send CreateCompShareInstance; returns the new id (and true when it was found
--- after an unknown outcome rather than returned) or nil, err. Never repeated:
--- when params has a Name, the instances so named are listed before the create,
--- and after an unknown outcome the one new instance with that Name is the answer.
-local function start_instance(client, params, opts)
-  local where, before = { Region = params.Region, Zone = params.Zone or opts.zone, ProjectId = params.ProjectId }
-  if type(params.Name) == "string" and params.Name ~= "" then
-    before = recover.instances_named(client, params.Name, where)   -- nil when listing fails: no recovery then
-  end
-  local res, err = invoke(client, "CreateCompShareInstance", params, opts)
-  if not res then
-    local look_for = "look for the instance with DescribeCompShareInstance"
-    if err.maybe_applied and before then
-      local id, why = find_created(client, params, before, where, opts)
-      if id then return id, true end
-      look_for = why .. "; " .. look_for
-    end
-    return nil, not_repeated(err, "CreateCompShareInstance", look_for)
-  end
-  local id = type(res.UHostIds) == "table" and res.UHostIds[1]
-  if type(id) ~= "string" then
-    return nil, errors.new { kind = "decode", action = "CreateCompShareInstance", maybe_applied = true,
-      message = "CreateCompShareInstance answered without UHostIds" }
-  end
-  return id
+-- A run ------------------------------------------------------------------------
+
+--- { client, opts, j (the journal), rec (its state) } for `what` done to `subject`,
+-- or nil, err when the journal cannot be used (nothing is sent then).
+local function start_run(client, opts, what, subject)
+  opts = timed(client, opts)
+  local j, why = journal.open(opts.journal, journal.fingerprint(subject), what)
+  if not j then return nil, errors.new { kind = "validation", step = "journal", message = why, partial = {} } end
+  return { client = client, opts = opts, j = j, rec = j.state }
 end
 
---- Send CreateCompShareCustomImage; returns the new image id or nil, err (never repeated).
-local function start_image(client, uhost_id, image_params, opts)
-  local params = { UHostId = uhost_id }
-  for k, v in pairs(image_params) do params[k] = v end
-  local res, err = invoke(client, "CreateCompShareCustomImage", params, opts)
-  if not res then
-    return nil, not_repeated(err, "CreateCompShareCustomImage",
-      ("look for an image named %q with DescribeCompShareCustomImages"):format(tostring(params.Name)))
-  end
-  local id = res.CompShareImageId
-  if type(id) ~= "string" or id == "" then
-    return nil, errors.new { kind = "decode", action = "CreateCompShareCustomImage", maybe_applied = true,
-      message = "CreateCompShareCustomImage answered without CompShareImageId" }
-  end
-  return id
+--- Write to the run's journal; a workflow error when it cannot.
+local function saved(r, ...)
+  local ok, why = r.j:write(...)
+  if ok then return true end
+  return nil, errors.new { kind = "workflow", message = why, journal = r.j.path }
 end
 
---- After a start step: nil, err when it failed; else wait() and return id, item,
+--- The error for an unsafe call an earlier run sent without recording its outcome.
+local function unrecorded(action)
+  return errors.new { kind = "workflow", action = action, maybe_applied = true,
+    message = ("%s was sent by an earlier run, which ended before its outcome was recorded"):format(action) }
+end
+
+--- The create step for kind "instance" or "image": the id in the journal; or
+-- the one carrying the claim an earlier run sent; or a new create carrying a
+-- claim written to the journal first. Returns id, recovered | nil, err.
+local function create_step(r, kind, params)
+  local k = recover.KINDS[kind]
+  local claim_key = kind .. "_claim"
+  if r.rec[k.id] then return r.rec[k.id], false end
+  params = wait.with_zone(params, r.opts)
+  local o = { sleep = r.opts.sleep, settle = r.opts.settle, retry_key = r.j.path and claim_key,
+              where = { Region = params.Region, Zone = params.Zone, ProjectId = params.ProjectId } }
+  local id, how
+  if r.rec[claim_key] then
+    id, how = recover.find(r.client, kind, r.rec[claim_key], unrecorded(k.action), o)
+    if id then how = true end
+  else
+    o.before_send = function(claim) return saved(r, claim_key, claim) end
+    id, how = recover.create(r.client, kind, params, o)
+  end
+  if not id then
+    if not how.maybe_applied and r.rec[claim_key] then r.j:write(claim_key, nil) end  -- certainly not made
+    return nil, how
+  end
+  local ok, jerr = saved(r, k.id, id)
+  if not ok then return nil, jerr end
+  return id, how
+end
+
+--- After a create step: nil, err when it failed; else wait() and return id, item,
 -- or nil, err with err.partial = { [key] = id } when the wait failed.
-local function then_wait(id, err, key, wait)
-  if not id then return nil, err end
-  local item, werr = wait()
+local function then_wait(id, err, key, wait_for)
+  if not id then
+    err.partial = err.partial or {}
+    return nil, err
+  end
+  local item, werr = wait_for()
   if not item then
     werr.partial = { [key] = id }
     return nil, werr
@@ -331,21 +119,132 @@ local function then_wait(id, err, key, wait)
   return id, item
 end
 
+--- The listed image (nil when it is not listed), or nil, err.
+local function listed_image(r, image_id)
+  local res, err = invoke(r.client, "DescribeCompShareCustomImages", { CompShareImageId = image_id }, r.opts)
+  if not res then return nil, err end
+  for _, img in ipairs(res.ImageSet or {}) do
+    if img.CompShareImageId == image_id then return img end
+  end
+  return false
+end
+
+--- Has this image been published? It is in review, or it has a publish time.
+local function published(img)
+  return img.Status == "Reviewing" or (tonumber(img.PubTime) or 0) > 0
+end
+
+--- After a publish whose outcome is unknown: wait settle, then ask the image.
+local function confirm_published(r, image_id, err)
+  r.opts.sleep(r.opts.settle or recover.SETTLE)
+  local img, lerr = listed_image(r, image_id)
+  if img and published(img) then
+    local ok, jerr = saved(r, "published", true)
+    if not ok then return nil, jerr end
+    return { CompShareImageId = image_id, already = true }
+  end
+  err.maybe_applied = true
+  err.hint = ("PublishCompShareImage is never sent again; image %s is %s%s"):format(image_id,
+    img and tostring(img.Status) or (img == false and "not listed" or ("unknown (" .. tostring(lerr) .. ")")),
+    r.j.path and ("; if you know it was not published, remove \"publish_sent\" from the journal %s"):format(r.j.path)
+      or "; look at its Status before publishing it yourself")
+  return nil, err
+end
+
+--- The publish step: skipped when the journal or the image (`image`, just seen) says it was done.
+-- Returns { CompShareImageId =, already =, response = } | nil, err.
+local function publish_step(r, image_id, params, image)
+  if r.rec.published then return { CompShareImageId = image_id, already = true } end
+  if image and published(image) then
+    local ok, jerr = saved(r, "published", true)
+    if not ok then return nil, jerr end
+    return { CompShareImageId = image_id, already = true }
+  end
+  if r.rec.publish_sent then return confirm_published(r, image_id, unrecorded("PublishCompShareImage")) end
+  local ok, jerr = saved(r, "publish_sent", true)
+  if not ok then return nil, jerr end
+  local p = { CompShareImageId = image_id }
+  for k, v in next, params or {} do p[k] = v end
+  local res, err = invoke(r.client, "PublishCompShareImage", p, r.opts)
+  if not res then
+    if not err.maybe_applied then
+      r.j:write("publish_sent", nil)
+      return nil, err
+    end
+    return confirm_published(r, image_id, err)
+  end
+  ok, jerr = saved(r, "published", true)
+  if not ok then return nil, jerr end
+  return { CompShareImageId = image_id, response = res }
+end
+
+--- The instance's State, false when it is not listed, or nil, err.
+local function instance_state(r, uhost_id)
+  local res, err = invoke(r.client, "DescribeCompShareInstance", { UHostIds = { uhost_id } }, r.opts)
+  if not res then return nil, err end
+  for _, inst in ipairs(res.UHostSet or {}) do
+    if inst.UHostId == uhost_id then return inst.State end
+  end
+  return false
+end
+
+local SETTLED = { Running = true, Stopped = true, ["Install Fail"] = true }
+
+--- Send a stop or terminate unless the instance's state shows it is done or under
+-- way; an error is checked against the state too (the answer may have been lost).
+local function ensure(r, action, uhost_id, state, done)
+  if done[state] then return state end
+  if not SETTLED[state] then
+    local inst, werr = wait.instance(r.client, uhost_id, { "Running", "Stopped", "Install Fail" },
+      with_timeout(r.opts, "instance_timeout"))
+    if not inst then return nil, werr end
+    state = inst.State
+    if done[state] then return state end
+  end
+  local _, err = invoke(r.client, action, { UHostId = uhost_id }, r.opts)
+  if not err then return true end
+  local now, serr = instance_state(r, uhost_id)
+  if now == nil then return nil, serr end
+  if done[now] then return now end
+  return nil, err
+end
+
+local STOP_DONE = { Stopping = true, Stopped = true, [false] = true }
+local TERMINATE_DONE = { [false] = true }
+
+--- The cleanup step: the instance stopped (and Stopped) or terminated. The state
+-- is read first, so what an earlier run did is not done again.
+local function cleanup_step(r, how, uhost_id)
+  local state, err = instance_state(r, uhost_id)
+  if state == nil then return nil, err end
+  local info = { UHostId = uhost_id, how = how, already = state == false or (how == "stop" and state == "Stopped") }
+  if how == "terminate" then
+    local ok, terr = ensure(r, "TerminateCompShareInstance", uhost_id, state, TERMINATE_DONE)
+    if not ok then return nil, terr end
+  elseif state ~= false then
+    local ok, serr = ensure(r, "StopCompShareInstance", uhost_id, state, STOP_DONE)
+    if not ok then return nil, serr end
+    local inst, werr = wait.instance(r.client, uhost_id, "Stopped", with_timeout(r.opts, "instance_timeout"))
+    if not inst then return nil, werr end
+  end
+  local ok, jerr = saved(r, "cleaned", true)
+  if not ok then return nil, jerr end
+  return info
+end
+
+-- The single steps ------------------------------------------------------------------
+
 --- create_instance(client, params, opts) -> uhost_id, instance | nil, err
 -- Creates one instance and waits until it is Running. When the wait fails,
 -- err.partial = { UHostId = ... } names the instance that was made.
 function workflow.create_instance(client, params, opts)
   check_client(client, "create_instance")
   if type(params) ~= "table" then error("compshare.workflow.create_instance: params must be a table", 2) end
-  if params.MaxCount ~= nil and params.MaxCount ~= 1 then
-    return nil, errors.new { kind = "validation", action = "CreateCompShareInstance",
-      message = "create_instance makes one instance; for several, call CreateCompShareInstance with MaxCount "
-        .. "and wait_instance for each id" }
-  end
-  opts = opts or {}
-  local id, err = start_instance(client, params, opts)
+  local r, rerr = start_run(client, opts, "create_instance", params)
+  if not r then return nil, rerr end
+  local id, err = create_step(r, "instance", params)
   return then_wait(id, err, "UHostId", function()
-    return workflow.wait_instance(client, id, "Running", with_timeout(opts, "instance_timeout"))
+    return wait.instance(client, id, "Running", with_timeout(r.opts, "instance_timeout"))
   end)
 end
 
@@ -356,32 +255,48 @@ function workflow.snapshot(client, uhost_id, image_params, opts)
   check_client(client, "snapshot")
   check_id(uhost_id, "uhost_id", "snapshot")
   if type(image_params) ~= "table" then error("compshare.workflow.snapshot: image_params must be a table", 2) end
-  local id, err = start_image(client, uhost_id, image_params, opts)
+  local r, rerr = start_run(client, opts, "snapshot", { uhost_id, image_params })
+  if not r then return nil, rerr end
+  local p = { UHostId = uhost_id }
+  for k, v in next, image_params do p[k] = v end
+  local id, err = create_step(r, "image", p)
   return then_wait(id, err, "CompShareImageId", function()
-    return workflow.wait_image(client, id, with_timeout(opts, "image_timeout"))
+    return wait.image(client, id, with_timeout(r.opts, "image_timeout"))
   end)
 end
 
 --- publish(client, image_id, params [, opts]) -> response | nil, err
 -- Publishes an Available custom container image; it then goes to Reviewing.
+-- With a journal, a publish it records as done (or whose image shows it was
+-- published) is not sent again; the result is then { already = true }.
 function workflow.publish(client, image_id, params, opts)
   check_client(client, "publish")
   check_id(image_id, "image_id", "publish")
-  local p = { CompShareImageId = image_id }
-  for k, v in pairs(params or {}) do p[k] = v end
-  local res, err = invoke(client, "PublishCompShareImage", p, opts)
-  if not res then
-    return nil, not_repeated(err, "PublishCompShareImage", "check the image's Status (Reviewing means it was published)")
-  end
-  return res
+  local r, rerr = start_run(client, opts, "publish", { image_id, params or {} })
+  if not r then return nil, rerr end
+  local info, err = publish_step(r, image_id, params, nil)
+  if not info then return nil, err end
+  return info.response or { already = true }
 end
+
+-- snapshot_and_publish ----------------------------------------------------------
 
 local CLEANUP = { stop = true, terminate = true }
 
+local function bad_id(v)
+  return v ~= nil and (type(v) ~= "string" or v == "")
+end
+
+--- What is wrong with a snapshot_and_publish spec, or nil.
 local function check_spec(spec)
   if type(spec) ~= "table" then return "spec must be a table" end
+  if bad_id(spec.uhost_id) then return "spec.uhost_id must be a non-empty string (or nil)" end
+  if bad_id(spec.image_id) then return "spec.image_id must be a non-empty string (or nil)" end
   if spec.uhost_id == nil and spec.image_id == nil and type(spec.instance) ~= "table" then
     return "spec needs instance (CreateCompShareInstance params), uhost_id or image_id"
+  end
+  if type(spec.instance) == "table" and spec.instance.MaxCount ~= nil and spec.instance.MaxCount ~= 1 then
+    return "spec.instance makes one instance (MaxCount 1 or nil)"
   end
   if spec.image_id == nil and type(spec.image) ~= "table" then
     return "spec.image (CreateCompShareCustomImage params: Name, Description, ...) is required"
@@ -390,91 +305,99 @@ local function check_spec(spec)
   if spec.cleanup ~= nil and not CLEANUP[spec.cleanup] then
     return ("spec.cleanup must be \"stop\", \"terminate\" or nil, got %q"):format(tostring(spec.cleanup))
   end
+  local life = spec.max_lifetime
+  if life ~= nil and (type(life) ~= "number" or not (life >= 1 and life < 2 ^ 31)) then
+    return "spec.max_lifetime must be seconds (a number from 1 to 2^31)"
+  end
 end
 
---- The cleanup step: stop (and wait for Stopped) or terminate the instance.
-local function cleanup(client, how, uhost_id, state, opts)
-  if how == "stop" and state == "Stopped" then return true end
-  if how == "terminate" then
-    return invoke(client, "TerminateCompShareInstance", { UHostId = uhost_id }, opts)
-  end
-  local res, err = invoke(client, "StopCompShareInstance", { UHostId = uhost_id }, opts)
-  if not res then return nil, err end
-  return workflow.wait_instance(client, uhost_id, "Stopped", with_timeout(opts, "instance_timeout"))
-end
+--- The steps of snapshot_and_publish, in order. Each returns the step's info
+-- (it is recorded), false (nothing to do: not recorded), or nil, err.
+local STEPS = {
+  { "create_instance", function(r)
+    if r.rec.UHostId then return false end
+    local id, recovered = create_step(r, "instance", r.spec.instance)
+    if not id then return nil, recovered end
+    return { UHostId = id, recovered = recovered }
+  end },
+  { "max_lifetime", function(r)   -- the dead man's switch, as soon as the instance exists
+    local life = r.spec.max_lifetime
+    if not life or r.rec.stop_at or not r.rec.UHostId then return false end
+    local at = math.floor(r.opts.time() + life)
+    local res, err = invoke(r.client, "UpdateCompShareStopScheduler", { UHostId = r.rec.UHostId, StopTime = at }, r.opts)
+    if not res then return nil, err end
+    local ok, jerr = saved(r, "stop_at", at)
+    if not ok then return nil, jerr end
+    return { UHostId = r.rec.UHostId, StopTime = at }
+  end },
+  { "wait_instance", function(r)
+    if r.rec.CompShareImageId then return false end
+    local inst, err = wait.instance(r.client, r.rec.UHostId, { "Running", "Stopped" },
+      with_timeout(r.opts, "instance_timeout"))
+    if not inst then return nil, err end
+    return { UHostId = r.rec.UHostId, State = inst.State }
+  end },
+  { "snapshot", function(r)
+    if r.rec.CompShareImageId then return false end
+    local p = { UHostId = r.rec.UHostId }
+    for k, v in next, r.spec.image do p[k] = v end
+    local id, recovered = create_step(r, "image", p)
+    if not id then return nil, recovered end
+    r.made_image = true
+    return { CompShareImageId = id, recovered = recovered }
+  end },
+  { "wait_image", function(r)
+    local o = with_timeout(r.opts, "image_timeout")
+    if not r.made_image then o.target = { "Available", "Reviewing" } end  -- it may be published already
+    local image, err = wait.image(r.client, r.rec.CompShareImageId, o)
+    if not image then return nil, err end
+    r.image = image
+    return { CompShareImageId = r.rec.CompShareImageId, Status = image.Status }
+  end },
+  { "publish", function(r)
+    if not r.spec.publish or r.rec.published then return false end
+    return publish_step(r, r.rec.CompShareImageId, r.spec.publish, r.image)
+  end },
+  { "cleanup", function(r)
+    if not r.spec.cleanup or not r.rec.UHostId then return false end
+    return cleanup_step(r, r.spec.cleanup, r.rec.UHostId)
+  end },
+}
 
 --- snapshot_and_publish(client, spec, opts) -> { UHostId =, CompShareImageId =, steps = {...} } | nil, err
 -- spec = { instance = <CreateCompShareInstance params> | uhost_id = "...",
 --          image = { Name =, Description =, ... }, image_id = "..." (resume),
 --          publish = { <PublishCompShareImage params without the id> } | nil,
---          cleanup = "stop" | "terminate" | nil }
--- Steps: create_instance, wait_instance, snapshot, wait_image, publish, cleanup.
+--          cleanup = "stop" | "terminate" | nil,
+--          max_lifetime = seconds | nil (UpdateCompShareStopScheduler as soon as the instance exists) }
 -- On failure err.step names the step and err.partial holds every id known so
--- far; run again with spec.uhost_id / spec.image_id set from it to resume.
--- opts: as for the waiters, plus instance_timeout, image_timeout and
--- on_step(name, info) called after each step.
+-- far. With opts.journal, run the same spec with the same journal to resume.
 function workflow.snapshot_and_publish(client, spec, opts)
   check_client(client, "snapshot_and_publish")
-  opts = opts or {}
   local problem = check_spec(spec)
   if problem then
     return nil, errors.new { kind = "validation", message = problem, step = "spec", partial = {} }
   end
-  local ids = { UHostId = spec.uhost_id, CompShareImageId = spec.image_id }
+  local r, rerr = start_run(client, opts, "snapshot_and_publish", spec)
+  if not r then return nil, rerr end
+  r.spec, r.rec.UHostId, r.rec.CompShareImageId = spec, r.rec.UHostId or spec.uhost_id,
+    r.rec.CompShareImageId or spec.image_id
   local steps = {}
-  local function record(name, info)
-    info.step = name
-    steps[#steps + 1] = info
-    if opts.on_step then opts.on_step(name, info) end
+  for _, step in ipairs(STEPS) do
+    local name = step[1]
+    local info, err = step[2](r)
+    if info == nil then
+      err.step, err.journal = name, r.j.path
+      err.partial = { UHostId = r.rec.UHostId, CompShareImageId = r.rec.CompShareImageId }
+      return nil, err
+    end
+    if info then
+      info.step = name
+      steps[#steps + 1] = info
+      if r.opts.on_step then r.opts.on_step(name, info) end
+    end
   end
-  local function failed(name, err)
-    err.step = name
-    err.partial = { UHostId = ids.UHostId, CompShareImageId = ids.CompShareImageId }
-    return nil, err
-  end
-
-  if not ids.UHostId and not ids.CompShareImageId then
-    local id, recovered = start_instance(client, spec.instance, opts)   -- or nil, err
-    if not id then return failed("create_instance", recovered) end
-    ids.UHostId = id
-    record("create_instance", { UHostId = ids.UHostId, recovered = recovered })
-  end
-
-  local image_opts = with_timeout(opts, "image_timeout")
-  local state
-  if not ids.CompShareImageId then
-    local inst, err = workflow.wait_instance(client, ids.UHostId, { "Running", "Stopped" },
-      with_timeout(opts, "instance_timeout"))
-    if not inst then return failed("wait_instance", err) end
-    state = inst.State
-    record("wait_instance", { UHostId = ids.UHostId, State = state })
-
-    local id, cerr = start_image(client, ids.UHostId, spec.image, opts)
-    if not id then return failed("snapshot", cerr) end
-    ids.CompShareImageId = id
-    record("snapshot", { CompShareImageId = ids.CompShareImageId })
-  else
-    -- Resuming with an image: it may already be published (Reviewing).
-    image_opts.target = { "Available", "Reviewing" }
-  end
-
-  local image, werr = workflow.wait_image(client, ids.CompShareImageId, image_opts)
-  if not image then return failed("wait_image", werr) end
-  record("wait_image", { CompShareImageId = ids.CompShareImageId, Status = image.Status })
-
-  if spec.publish and image.Status ~= "Reviewing" then
-    local _, perr = workflow.publish(client, ids.CompShareImageId, spec.publish, opts)
-    if perr then return failed("publish", perr) end
-    record("publish", { CompShareImageId = ids.CompShareImageId })
-  end
-
-  if spec.cleanup and ids.UHostId then
-    local _, cerr = cleanup(client, spec.cleanup, ids.UHostId, state, opts)
-    if cerr then return failed("cleanup", cerr) end
-    record("cleanup", { UHostId = ids.UHostId, how = spec.cleanup })
-  end
-
-  return { UHostId = ids.UHostId, CompShareImageId = ids.CompShareImageId, steps = steps }
+  return { UHostId = r.rec.UHostId, CompShareImageId = r.rec.CompShareImageId, steps = steps, journal = r.j.path }
 end
 
 return workflow

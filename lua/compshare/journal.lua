@@ -1,0 +1,117 @@
+--- The workflow journal: one small JSON file that says how far a run got, so
+-- that a run killed at any moment is resumed without sending a create twice.
+--
+--   local j, err = journal.open("run.json", journal.fingerprint(spec), "snapshot_and_publish")
+--   j.state.UHostId                    -- what earlier runs recorded
+--   j:write("UHostId", id)             -- set and save, atomically; nil, err when it cannot
+--
+-- A path of nil gives a journal kept in memory only (write never fails), so the
+-- workflow has one code path. Saving is atomic and durable: the text goes to
+-- `<path>.tmp` in the same directory, which is fsync'ed and renamed over the
+-- journal, and the directory is fsync'ed (core.fsync, c/fsync.c). A reader sees
+-- the old journal or the new one, never a part.
+--
+-- The journal holds ids, claim tokens and step flags, and the fingerprint (a
+-- SHA-1) of what it was written for; never parameters, keys or passwords.
+-- One journal serves one run at a time.
+local core = require "compshare.core"
+local json = require "compshare.json"
+
+local journal = { VERSION = 1 }
+
+local Journal = {}
+Journal.__index = Journal
+
+local MAX_DEPTH = 32
+
+--- A canonical text of a value: table keys sorted, raw reads only (no
+-- __pairs/__index), fields called Password left out, functions as "function".
+local function canonical(v, depth)
+  local t = type(v)
+  if t == "string" then return ("%q"):format(v) end
+  if t == "number" then return ("%.17g"):format(v) end
+  if t ~= "table" then return t == "boolean" and tostring(v) or t end
+  if depth > MAX_DEPTH then return "..." end
+  local keys = {}
+  for k in next, v do
+    if k ~= "Password" then keys[#keys + 1] = k end
+  end
+  table.sort(keys, function(a, b)
+    if type(a) ~= type(b) then return type(a) < type(b) end
+    return a < b
+  end)
+  local parts = {}
+  for i, k in ipairs(keys) do parts[i] = canonical(k, depth + 1) .. "=" .. canonical(rawget(v, k), depth + 1) end
+  return "{" .. table.concat(parts, ",") .. "}"
+end
+
+--- The fingerprint of a value (a spec): 40 hex digits, equal for equal specs.
+function journal.fingerprint(value)
+  return core.sign({ spec = canonical(value, 0) }, "")
+end
+
+local function dir_of(path)
+  local dir = path:match("^(.*)/[^/]*$")
+  if dir == nil then return "." end
+  return dir == "" and "/" or dir
+end
+
+--- open(path, fingerprint, what) -> journal | nil, message
+-- Reads the journal at path when there is one: it must be a journal for `what`
+-- (e.g. "snapshot_and_publish") with the same fingerprint. A missing file is a
+-- new journal (nothing is written until the first write).
+function journal.open(path, fingerprint, what)
+  local fresh = { journal = journal.VERSION, workflow = what, fingerprint = fingerprint }
+  if path == nil then return setmetatable({ state = fresh }, Journal) end
+  if type(path) ~= "string" or path == "" then return nil, "the journal must be a file path (a non-empty string)" end
+  local f, oerr, code = io.open(path, "rb")
+  if not f then
+    if code ~= 2 then return nil, ("cannot read the journal: %s"):format(tostring(oerr)) end  -- 2: ENOENT
+    return setmetatable({ path = path, state = fresh }, Journal)
+  end
+  local text = f:read("*a")
+  f:close()
+  local state = json.decode(text)
+  if type(state) ~= "table" or state.journal ~= journal.VERSION then
+    return nil, ("%s is not a compshare journal (version %d)"):format(path, journal.VERSION)
+  end
+  if state.workflow ~= what or state.fingerprint ~= fingerprint then
+    return nil, ("the journal %s was written for another run (%s %s, this is %s %s); nothing was sent. "
+      .. "Use another journal path for this spec, or run the spec it was written for to finish that run")
+      :format(path, tostring(state.workflow), tostring(state.fingerprint), what, fingerprint)
+  end
+  return setmetatable({ path = path, state = state, resumed = true }, Journal)
+end
+
+--- Save the state: temp file, fsync, rename, fsync the directory.
+function Journal:save()
+  if not self.path then return true end
+  local text = assert(json.pretty(self.state)) .. "\n"
+  local tmp = self.path .. ".tmp"
+  local f, err = io.open(tmp, "wb")
+  if not f then return nil, ("cannot write the journal: %s"):format(tostring(err)) end
+  local ok, werr = f:write(text)
+  local closed, cerr = f:close()
+  if not ok or not closed then
+    os.remove(tmp)
+    return nil, ("cannot write the journal %s: %s"):format(tmp, tostring(werr or cerr))
+  end
+  local done, why = core.fsync(tmp)
+  if done then done, why = os.rename(tmp, self.path) end
+  if not done then
+    os.remove(tmp)
+    return nil, ("cannot save the journal %s: %s"):format(self.path, tostring(why))
+  end
+  return core.fsync(dir_of(self.path))
+end
+
+--- write(key, value [, key2, value2 ...]) -> true | nil, message: set (nil removes) and save.
+function Journal:write(...)
+  for i = 1, select("#", ...), 2 do
+    local k, v = select(i, ...)
+    self.state[k] = v
+  end
+  return self:save()
+end
+
+return journal

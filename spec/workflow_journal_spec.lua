@@ -35,6 +35,7 @@ describe("compshare.journal", function()
       local rec = runs.read_journal(path)
       assert.same({ journal = 1, workflow = "test", fingerprint = "fp", UHostId = "uhost-1", stop_at = 5 }, rec)
       assert.is_nil(io.open(path .. ".tmp", "rb"))
+      assert.equal(384, require("compshare.core").file_mode(path))   -- 0600
       local again = assert(journal.open(path, "fp", "test"))
       assert.is_true(again.resumed)
       assert.equal("uhost-1", again.state.UHostId)
@@ -188,25 +189,29 @@ describe("workflow with a journal", function()
 
   it("resumes the single steps from their journals", function()
     local sb = runs.sandbox()
+    local ids = {}
     for _, case in ipairs {
       { action = "CreateCompShareInstance", run = function(c, p) return workflow.create_instance(c, runs.INSTANCE, p) end },
       { action = "CreateCompShareCustomImage", run = function(c, p)
-          return workflow.snapshot(c, "uhost-sbx00001", { Name = "snap-" .. p.journal:match("(%d+)%.json$") }, p) end },
+          return workflow.snapshot(c, ids[1], { Name = "snap" }, p) end },
       { action = "PublishCompShareImage", run = function(c, p)
-          return workflow.publish(c, "compshareImage-sbx00002", { Price = 0 }, p) end },
+          return workflow.publish(c, ids[2], { Price = 0 }, p) end },
     } do
       local path = runs.journal_path()
       local before = count(sb, case.action)
-      local t = runs.crashing(sb, 1, "die")
+      local t = runs.crashing(sb, 1, "die")   -- dies right after the step's first request was applied
       assert.has_error(function() case.run(runs.client(t), { journal = path }) end)
+      assert.equal(case.action, t.crashed_at)
       local res = case.run(runs.client(sb), { journal = path })
       assert(res, case.action)
       assert.equal(before + 1, count(sb, case.action), case.action)
+      ids[#ids + 1] = res
       if case.action == "PublishCompShareImage" then assert.is_true(res.already) end
     end
     local instances, images = runs.made(sb)
     assert.equal(1, instances)
     assert.equal(1, images)
+    assert.equal("Reviewing", listed_image(runs.client(sb), ids[2]).Status)
   end)
 
   it("sets the stop scheduler as soon as the instance exists, so a dead run stops paying", function()

@@ -7,9 +7,10 @@
 --
 -- A path of nil gives a journal kept in memory only (write never fails), so the
 -- workflow has one code path. Saving is atomic and durable: the text goes to
--- `<path>.tmp` in the same directory, which is fsync'ed and renamed over the
--- journal, and the directory is fsync'ed (core.fsync, c/fsync.c). A reader sees
--- the old journal or the new one, never a part.
+-- `<path>.tmp` in the same directory (mode 0600), which is fsync'ed and renamed
+-- over the journal (core.write_private, c/fsinfo.c), and the directory is
+-- fsync'ed (core.fsync, c/fsync.c). A reader sees the old journal or the new
+-- one, never a part.
 --
 -- The journal holds ids, claim tokens and step flags, and the fingerprint (a
 -- SHA-1) of what it was written for; never parameters, keys or passwords.
@@ -83,26 +84,14 @@ function journal.open(path, fingerprint, what)
   return setmetatable({ path = path, state = state, resumed = true }, Journal)
 end
 
---- Save the state: temp file, fsync, rename, fsync the directory.
+--- Save the state: core.write_private (PATH.tmp, mode 0600, fsync, rename over
+-- the journal), then fsync the directory so that the rename is durable too.
 function Journal:save()
   if not self.path then return true end
-  local text = assert(json.pretty(self.state)) .. "\n"
-  local tmp = self.path .. ".tmp"
-  local f, err = io.open(tmp, "wb")
-  if not f then return nil, ("cannot write the journal: %s"):format(tostring(err)) end
-  local ok, werr = f:write(text)
-  local closed, cerr = f:close()
-  if not ok or not closed then
-    os.remove(tmp)
-    return nil, ("cannot write the journal %s: %s"):format(tmp, tostring(werr or cerr))
-  end
-  local done, why = core.fsync(tmp)
-  if done then done, why = os.rename(tmp, self.path) end
-  if not done then
-    os.remove(tmp)
-    return nil, ("cannot save the journal %s: %s"):format(self.path, tostring(why))
-  end
-  return core.fsync(dir_of(self.path))
+  local ok, err = core.write_private(self.path, assert(json.pretty(self.state)) .. "\n")
+  if ok then ok, err = core.fsync(dir_of(self.path)) end
+  if not ok then return nil, ("cannot write the journal: %s"):format(tostring(err)) end
+  return true
 end
 
 --- write(key, value [, key2, value2 ...]) -> true | nil, message: set (nil removes) and save.

@@ -110,9 +110,10 @@ function runs.count(sb, action)
   return n
 end
 
---- What the sandbox holds: every instance and image ever made (terminated ones too).
+--- What the sandbox holds: every instance and custom image in it (the specs
+-- never terminate or delete one, so this is every one ever made).
 function runs.made(sb)
-  return #sb.world.instance_order, #sb.world.image_order
+  return #sb.world:list("instances"), #sb.world:list("images")
 end
 
 --- The problems with a finished run (a list of strings, empty when all is well):
@@ -129,15 +130,15 @@ function runs.problems(sb, res, path)
     expect(n == 1, ("%s was sent %d times"):format(action, n))
   end
   sb.world:settle()
-  for _, id in ipairs(sb.world.instance_order) do
-    local inst = sb.world.instances[id]
+  for _, inst in ipairs(sb.world:list("instances")) do
+    local id = inst.fields.UHostId
     expect(id == res.UHostId, ("orphan instance %s"):format(id))
-    expect(inst and inst.fields.State == "Stopped", ("instance %s is %s"):format(id, inst and inst.fields.State))
+    expect(inst.fields.State == "Stopped", ("instance %s is %s"):format(id, inst.fields.State))
   end
-  for _, id in ipairs(sb.world.image_order) do
-    local img = sb.world.images[id]
+  for _, img in ipairs(sb.world:list("images")) do
+    local id = img.fields.CompShareImageId
     expect(id == res.CompShareImageId, ("orphan image %s"):format(id))
-    expect(img and img.fields.Status == "Reviewing", ("image %s is %s"):format(id, img and img.fields.Status))
+    expect(img.fields.Status == "Reviewing", ("image %s is %s"):format(id, img.fields.Status))
   end
   if path then
     local rec = runs.read_journal(path)

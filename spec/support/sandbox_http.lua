@@ -4,7 +4,7 @@
 --   location / { content_by_lua_block { require("support.sandbox_http").serve() } }
 --
 -- POST /         a signed API request, answered by the sandbox
--- GET  /_state   JSON: every instance and image ever made (with State/Status)
+-- GET  /_state   JSON: every instance and custom image (with State/Status)
 --                and how many calls of each action arrived
 -- POST /_reset   a fresh sandbox
 -- The sandbox runs on real time (ngx.now) with short durations, so a real
@@ -32,14 +32,12 @@ end
 local function state()
   sb.world:settle()
   local out = { instances = {}, images = {}, calls = {} }
-  for _, id in ipairs(sb.world.instance_order) do
-    local inst = sb.world.instances[id]
-    out.instances[#out.instances + 1] = { UHostId = id, State = inst and inst.fields.State or "Terminated",
-      Remark = inst and inst.fields.Remark }
+  for _, inst in ipairs(sb.world:list("instances")) do
+    out.instances[#out.instances + 1] = { UHostId = inst.fields.UHostId, State = inst.fields.State,
+      Remark = inst.fields.Remark }
   end
-  for _, id in ipairs(sb.world.image_order) do
-    local img = sb.world.images[id]
-    out.images[#out.images + 1] = { CompShareImageId = id, Status = img and img.fields.Status or "Deleted" }
+  for _, img in ipairs(sb.world:list("images")) do
+    out.images[#out.images + 1] = { CompShareImageId = img.fields.CompShareImageId, Status = img.fields.Status }
   end
   for _, call in ipairs(sb.calls) do out.calls[call.action] = (out.calls[call.action] or 0) + 1 end
   out.ncalls = #sb.calls

@@ -12,7 +12,7 @@ local LAYERS = {
   -- 4: the spec-driven layer: validation and the typed API
   { "compshare.spec", "compshare.validate", "compshare.api" },
   -- 5: built on the typed client
-  { "compshare.batch", "compshare.workflow", "compshare.recover", "compshare.journal" },
+  { "compshare.batch", "compshare.wait", "compshare.workflow", "compshare.recover", "compshare.journal" },
   -- 6: require "compshare"
   { "compshare" },
   -- 7: the offline service (a transport for the client above, so above it)

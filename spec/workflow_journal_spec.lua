@@ -256,6 +256,11 @@ describe("a bad workflow spec", function()
     { runs.spec { max_lifetime = 0 / 0 }, "max_lifetime" },
     { runs.spec { max_lifetime = math.huge }, "max_lifetime" },
     { runs.spec { max_lifetime = "1h" }, "max_lifetime" },
+    { runs.spec { instance = with(runs.INSTANCE, { GPU = 0 }) }, "spec.instance: GPU" },
+    { runs.spec { instance = with(runs.INSTANCE, { CompShareImageId = "" }) }, "spec.instance: CompShareImageId" },
+    { runs.spec { image = { Name = { "not", "a", "string" } } }, "spec.image: Name" },
+    { runs.spec { publish = { Price = 0, Tags = { "a", "b", "c", "d" } } }, "spec.publish: Tags" },
+    { runs.spec { publish = { Price = -1 } }, "spec.publish: Price" },
   }
   for i, case in ipairs(BAD) do
     it(("is refused with step spec and no request (%d: %s)"):format(i, case[2]), function()

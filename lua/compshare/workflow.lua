@@ -17,6 +17,7 @@
 -- before it is sent (with its claim token) and after its outcome is known. A
 -- call whose outcome is unknown is never sent again: the instance or image is
 -- looked for by its claim (compshare.recover), a publish by the image's status.
+local api = require "compshare.api"
 local errors = require "compshare.errors"
 local journal = require "compshare.journal"
 local recover = require "compshare.recover"
@@ -311,6 +312,31 @@ local function check_spec(spec)
   end
 end
 
+-- The calls a spec makes with its params, checked before anything is sent (so that a
+-- bad publish is not found out after an instance and an image were paid for).
+local PLANNED = {
+  { "instance", "CreateCompShareInstance" },
+  { "image", "CreateCompShareCustomImage", "UHostId" },
+  { "publish", "PublishCompShareImage", "CompShareImageId" },
+}
+
+--- The validation error of the first planned call whose params are refused, or nil.
+local function check_params(client, spec, opts)
+  for _, planned in ipairs(PLANNED) do
+    local name, action, id = planned[1], planned[2], planned[3]
+    if type(spec[name]) == "table" then
+      local params = {}
+      for k, v in next, spec[name] do params[k] = v end
+      if id and params[id] == nil then params[id] = "pending" end  -- filled in by the workflow
+      local ok, err = api.prepare(client, action, wait.with_zone(params, opts))
+      if not ok then
+        err.message = ("spec.%s: %s"):format(name, err.message)
+        return err
+      end
+    end
+  end
+end
+
 --- The steps of snapshot_and_publish, in order. Each returns the step's info
 -- (it is recorded), false (nothing to do: not recorded), or nil, err.
 local STEPS = {
@@ -375,8 +401,11 @@ local STEPS = {
 function workflow.snapshot_and_publish(client, spec, opts)
   check_client(client, "snapshot_and_publish")
   local problem = check_spec(spec)
-  if problem then
-    return nil, errors.new { kind = "validation", message = problem, step = "spec", partial = {} }
+  local refused = not problem and check_params(client, spec, opts)
+  if problem or refused then
+    refused = refused or errors.new { kind = "validation", message = problem }
+    refused.step, refused.partial = "spec", {}
+    return nil, refused
   end
   local r, rerr = start_run(client, opts, "snapshot_and_publish", spec)
   if not r then return nil, rerr end

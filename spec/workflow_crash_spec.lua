@@ -9,34 +9,36 @@ local runs = require "support.runs"
 local workflow = require "compshare.workflow"
 
 local SPEC = runs.spec { max_lifetime = 7200 }
+local TERMINATE = runs.spec { cleanup = "terminate" }
 local UNSAFE = { CreateCompShareInstance = "instance_claim", CreateCompShareCustomImage = "image_claim",
                  PublishCompShareImage = "publish_sent" }
 
 --- The number of requests of a run without a crash.
-local function requests_of_a_clean_run()
+local function requests_of_a_clean_run(spec)
   local sb = runs.sandbox()
   local t = runs.crashing(sb, math.huge, "die")
   local path = runs.journal_path()
-  local res = assert(workflow.snapshot_and_publish(runs.client(t), SPEC, { journal = path }))
-  local problems = runs.problems(sb, res, path)
+  local res = assert(workflow.snapshot_and_publish(runs.client(t), spec, { journal = path }))
+  local problems = runs.problems(sb, res, path, spec.cleanup)
   assert(#problems == 0, table.concat(problems, "; "))
   return t.requests
 end
 
-local K = requests_of_a_clean_run()
+local K, KT = requests_of_a_clean_run(SPEC), requests_of_a_clean_run(TERMINATE)
 
 --- Run until the crash at request n, then resume. Returns sb, the resumed result
 -- (or nil, err), the crashing transport and the journal path.
-local function crash_and_resume(n, mode)
+local function crash_and_resume(n, mode, spec)
+  spec = spec or SPEC
   local sb, path = runs.sandbox(), runs.journal_path()
   local t = runs.crashing(sb, n, mode)
-  local ok, res, err = pcall(workflow.snapshot_and_publish, runs.client(t), SPEC, { journal = path })
+  local ok, res, err = pcall(workflow.snapshot_and_publish, runs.client(t), spec, { journal = path })
   if mode == "lost" then
     assert(ok, res)
   else
     assert(not ok and res == runs.CRASH, ("request %d: expected the crash, got %s"):format(n, tostring(res or err)))
   end
-  local resumed, rerr = workflow.snapshot_and_publish(runs.client(sb), SPEC, { journal = path })
+  local resumed, rerr = workflow.snapshot_and_publish(runs.client(sb), spec, { journal = path })
   return sb, resumed, rerr, t, path
 end
 
@@ -81,5 +83,14 @@ describe("snapshot_and_publish killed at every call boundary, resumed from the j
       res = assert(workflow.snapshot_and_publish(runs.client(sb), SPEC, { journal = path }))
       assert.same({}, runs.problems(sb, res))
     end)
+  end
+
+  for n = 1, KT do
+    it(("terminates once, after a crash right after request %d of %d was applied (cleanup = terminate)"):format(n, KT),
+      function()
+        local sb, res, err, t = crash_and_resume(n, "die", TERMINATE)
+        assert(res, ("request %d (%s): %s"):format(n, tostring(t.crashed_at), tostring(err)))
+        assert.same({}, runs.problems(sb, res, nil, "terminate"))
+      end)
   end
 end)

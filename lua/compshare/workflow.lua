@@ -194,19 +194,18 @@ local SETTLED = { Running = true, Stopped = true, ["Install Fail"] = true }
 --- Send a stop or terminate unless the instance's state shows it is done or under
 -- way; an error is checked against the state too (the answer may have been lost).
 local function ensure(r, action, uhost_id, state, done)
-  if done[state] then return state end
+  if done[state] then return true end
   if not SETTLED[state] then
     local inst, werr = wait.instance(r.client, uhost_id, { "Running", "Stopped", "Install Fail" },
       with_timeout(r.opts, "instance_timeout"))
     if not inst then return nil, werr end
-    state = inst.State
-    if done[state] then return state end
+    if done[inst.State] then return true end
   end
   local _, err = invoke(r.client, action, { UHostId = uhost_id }, r.opts)
   if not err then return true end
   local now, serr = instance_state(r, uhost_id)
   if now == nil then return nil, serr end
-  if done[now] then return now end
+  if done[now] then return true end
   return nil, err
 end
 

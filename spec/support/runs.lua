@@ -117,15 +117,17 @@ function runs.made(sb)
 end
 
 --- The problems with a finished run (a list of strings, empty when all is well):
--- one instance, one image, one publish, the instance stopped, no orphan.
-function runs.problems(sb, res, path)
+-- one instance, one image, one publish, the instance stopped (or, with
+-- cleanup "terminate", terminated), no orphan.
+function runs.problems(sb, res, path, cleanup)
   local out = {}
   local function expect(ok, what) if not ok then out[#out + 1] = what end end
+  local terminate = cleanup == "terminate"
   local instances, images = runs.made(sb)
-  expect(instances == 1, ("%d instances were made"):format(instances))
+  expect(instances == (terminate and 0 or 1), ("%d instances are left"):format(instances))
   expect(images == 1, ("%d images were made"):format(images))
   for _, action in ipairs { "CreateCompShareInstance", "CreateCompShareCustomImage", "PublishCompShareImage",
-                            "StopCompShareInstance" } do
+                            terminate and "TerminateCompShareInstance" or "StopCompShareInstance" } do
     local n = runs.count(sb, action)
     expect(n == 1, ("%s was sent %d times"):format(action, n))
   end

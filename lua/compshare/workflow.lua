@@ -120,7 +120,7 @@ local function then_wait(id, err, key, wait_for)
   return id, item
 end
 
---- The listed image (nil when it is not listed), or nil, err.
+--- The listed image (false when it is not listed), or nil, err.
 local function listed_image(r, image_id)
   local res, err = invoke(r.client, "DescribeCompShareCustomImages", { CompShareImageId = image_id }, r.opts)
   if not res then return nil, err end

@@ -4,6 +4,7 @@
 -- page; Client.retry_safe from the spec's retry_safe flags; and, for a key the class does not
 -- have, "no action named X; did you mean Y?" when X is capitalised (Region, Zone and ProjectId,
 -- the names of the client's defaults, read nil).
+-- @module compshare.api
 local Client = require "compshare.client"
 local errors = require "compshare.errors"
 local spec = require "compshare.spec"
@@ -43,6 +44,13 @@ end
 -- what is sent: a metatable's __pairs or __index cannot show the validator one set of fields
 -- and the encoder another (nested tables are read raw by both). A missing seed default
 -- (`fill`) is added to that copy; the caller's table is never changed.
+-- @tparam compshare.client client
+-- @tparam string action
+-- @tparam[opt] table params
+-- @treturn[1] table the params to send
+-- @treturn[2] nil
+-- @treturn[2] compshare.errors the error (`kind`, `message`, ...; see `compshare.errors`)
+-- @raise when action is not an action of the spec (the message suggests the closest)
 function api.prepare(client, action, params)
   local a = action_spec(action, 2)
   local out = params
@@ -62,6 +70,14 @@ function api.prepare(client, action, params)
 end
 
 --- Validated call: the body of every client:<Action>.
+-- `client:CreateCompShareInstance(params, call_opts)` and every other action's method is this.
+-- @tparam compshare.client client
+-- @tparam string action
+-- @tparam[opt] table params checked against the spec first: nothing is sent when they are wrong
+-- @tparam[opt] table call_opts `{ timeout =, max_retries = }`
+-- @treturn[1] table the response
+-- @treturn[2] nil
+-- @treturn[2] compshare.errors the error (`kind`, `message`, ...; see `compshare.errors`)
 function api.call(client, action, params, call_opts)
   local p, err = api.prepare(client, action, params)
   if not p then return nil, err end
@@ -71,6 +87,12 @@ end
 --- Iterator over the items of every page of a paginated action.
 -- Each step gives one item; on failure it gives `false, err` once (false, not
 -- nil, so that a for loop sees it) and then ends.
+-- `for item, err in client:paginate("DescribeCompShareImages", { ImageType = "System" }) do ... end`
+-- @tparam compshare.client client
+-- @tparam string action a paginated action (Offset/Limit)
+-- @tparam[opt] table params the first page's params (Limit sets the page size)
+-- @treturn function the iterator: each step gives an item, or `false, err` once on failure
+-- @raise when action is not paginated
 function api.paginate(client, action, params)
   local a = action_spec(action, 2)
   local pg = a.pagination
@@ -108,7 +130,7 @@ function api.paginate(client, action, params)
   end
 end
 
-----------------------------------------------------------------------------
+-- --------------------------------------------------------------------------
 -- Installed on the client class, once.
 
 for _, name in ipairs(spec.action_names) do

@@ -21,6 +21,7 @@
 -- opts: concurrency (default core.DEFAULTS.concurrency, 8: at most that many calls in flight),
 -- timeout (seconds per call, default the client's).
 -- Loading this module installs client:batch on the client class.
+-- @module compshare.batch
 local Client = require "compshare.client"
 local api = require "compshare.api"
 local core = require "compshare.core"
@@ -81,6 +82,16 @@ local function send_all(transport, reqs, concurrency)
 end
 
 --- run(client, calls [, opts]) -> results (see above). Also `client:batch`.
+-- @tparam compshare.client client
+-- @tparam {table,...} calls each `{ "Action", params }` or `{ action = "Action", params = {...} }`
+-- @tparam[opt] table opts `concurrency` (default 8, at most that many requests in flight),
+--   `timeout` (seconds per request)
+-- @treturn {table,...} results in the order of calls, each one of:
+--
+--  * `{ ok = true, response = <the decoded response> }`
+--  * `{ ok = false, error = <compshare.errors table> }` (a validation error when the call was refused
+--    before sending, else what the call got; `maybe_applied` when it may have taken effect)
+-- @raise when calls is not a list of calls, opts not a table, or concurrency not a positive integer
 function batch.run(client, calls, opts)
   if type(calls) ~= "table" then
     error("compshare: batch expects a list of calls, got " .. type(calls), 2)

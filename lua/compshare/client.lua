@@ -2,6 +2,8 @@
 -- with the retry policy, and interprets the answer. It knows no action: compshare.api, the layer
 -- above, installs the typed methods, paginate, retry_safe and the "did you mean" for a misspelled
 -- action on this class when it loads; compshare.batch installs batch.
+-- Made by `compshare.new`.
+-- @classmod compshare.client
 local config = require "compshare.config"
 local core = require "compshare.core"
 local errors = require "compshare.errors"
@@ -28,6 +30,8 @@ end
 
 --- retry_safe(action) -> may this action be sent twice? The spec's retry_safe flag says, once
 -- compshare.api has installed its answer here; until then no action is (the safe answer).
+-- @function retry_safe
+-- @treturn boolean true when a repeat has no effect of its own (never for creates, copies, publishes)
 function Client.retry_safe(_) return false end
 
 local function check_retries(n)
@@ -40,6 +44,9 @@ end
 --- new(opts) -> client. See compshare.new for the options.
 -- client.defaults is the one table of the client's Region/Zone/ProjectId: what prepare puts
 -- under the call's params, and what the validator takes for missing common fields.
+-- @tparam table opts resolved options (see `compshare.new`)
+-- @treturn compshare.client
+-- @raise when max_retries is not a whole number >= 0
 function Client.new(opts)
   local self = setmetatable({
     public_key = opts.public_key,
@@ -71,6 +78,12 @@ function Client:__tostring()
 end
 
 --- The signed request for one call, or nil, validation error.
+-- @tparam string action the action name
+-- @tparam[opt] table params the request fields (not validated here: the typed methods do that)
+-- @treturn[1] table the request `{ url, method, headers, body, action }` (body signed)
+-- @treturn[2] nil
+-- @treturn[2] compshare.errors the error (`kind`, `message`, ...; see `compshare.errors`)
+-- @raise when action is not a non-empty string
 function Client:prepare(action, params)
   if type(action) ~= "string" or action == "" then
     error("compshare: call needs an action name (a string)", 3)
@@ -186,6 +199,12 @@ local NO_OPTS = {}  -- read-only stand-in for absent call options
 --- Send a prepared request with the retry policy (see compshare.retry).
 -- Returns response or nil, err. A failure of an action that is not safe to
 -- repeat, which may have reached the server, comes back with maybe_applied.
+-- @tparam table req a request from `prepare`
+-- @tparam[opt] table call_opts `{ timeout =, max_retries = }` for this call
+-- @treturn[1] table the decoded response (RetCode 0)
+-- @treturn[2] nil
+-- @treturn[2] compshare.errors the error (`kind`, `message`, ...; see `compshare.errors`)
+-- @raise when call_opts.max_retries is not a whole number >= 0
 function Client:send(req, call_opts)
   call_opts = call_opts or NO_OPTS
   local action = req.action
@@ -221,6 +240,13 @@ function Client:send(req, call_opts)
 end
 
 --- call(action, params [, call_opts]) -> response table, or nil, err.
+-- Untyped: the params are sent as given (the typed `client:<Action>` methods validate first).
+-- @tparam string action
+-- @tparam[opt] table params
+-- @tparam[opt] table call_opts `{ timeout =, max_retries = }`
+-- @treturn[1] table the response
+-- @treturn[2] nil
+-- @treturn[2] compshare.errors the error (`kind`, `message`, ...; see `compshare.errors`)
 function Client:call(action, params, call_opts)
   local req, err = self:prepare(action, params)
   if not req then return nil, err end
@@ -228,6 +254,8 @@ function Client:call(action, params, call_opts)
 end
 
 --- scrub(err) -> err, with this client's private key masked wherever it appears.
+-- @tparam table err any table (scrubbed in place)
+-- @treturn table err
 function Client:scrub(err)
   return log.scrub_table(err, secrets[self])
 end

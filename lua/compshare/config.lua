@@ -117,7 +117,7 @@ local function check_mode(sys, path, warn)
   end
 end
 
----------------------------------------------------------------------------------------------------
+-- --------------------------------------------------------------------------
 -- The compshare-cli file
 
 --- The path of the compshare-cli config file (which need not exist).
@@ -169,7 +169,7 @@ local function from_compshare(sys, st)
   return { public_key = p.public_key, private_key = p.private_key }, path .. " profile " .. name
 end
 
----------------------------------------------------------------------------------------------------
+-- --------------------------------------------------------------------------
 -- The ucloud-cli files
 
 -- A path from the environment (required to exist) or the default (optional).
@@ -249,7 +249,7 @@ local function from_ucloud(sys, st)
   return out, cfg_path .. " profile " .. name
 end
 
----------------------------------------------------------------------------------------------------
+-- --------------------------------------------------------------------------
 
 -- The layers below the explicit options, in order. `ucloud`: a base_url it gives that points at
 -- UCloud's own API is not used.
@@ -321,7 +321,7 @@ function config.origin(t)
   return resolved[t]
 end
 
----------------------------------------------------------------------------------------------------
+-- --------------------------------------------------------------------------
 -- Writing the compshare-cli file (`compshare-lua configure`)
 
 -- Makes every missing directory above `path` (mode 0700).

@@ -1,6 +1,10 @@
 --- Structured errors: every runtime failure of the SDK is one of these.
 -- Fields: kind, code, message, action, request_id, retryable, and where they
 -- apply maybe_applied, hint, problems (validation), step and partial (workflows).
+--
+-- `tostring(err)` reads `compshare <kind> error [code] [in Action]: message (request id) [may have
+-- been applied] - hint`.
+-- @module compshare.errors
 local errors = {}
 
 local KINDS = {
@@ -24,6 +28,10 @@ function Error.__tostring(e)
 end
 
 --- Make an error table. `fields.kind` must be one of the known kinds.
+-- @tparam table fields `kind` (validation, api, http, transport, timeout, decode, workflow), `message`,
+--   `code`, `action`, `request_id`, `retryable`, `maybe_applied`, `hint`, `problems`, `step`, `partial`
+-- @treturn table the same table, now an error (`retryable` defaults to false)
+-- @raise when kind is not a known kind
 function errors.new(fields)
   assert(KINDS[fields.kind], "compshare: unknown error kind " .. tostring(fields.kind))
   if fields.retryable == nil then fields.retryable = false end
@@ -31,11 +39,16 @@ function errors.new(fields)
 end
 
 --- True when `v` is an error made by errors.new.
+-- @param v any value
+-- @treturn boolean
 function errors.is(v)
   return getmetatable(v) == Error
 end
 
 --- A validation error listing every problem ({path=, message=}).
+-- @tparam string action
+-- @tparam {table,...} problems `{ path = "Disks[1].Size", message = "..." }` each
+-- @treturn table a `validation` error whose message joins the problems
 function errors.validation(action, problems)
   local lines = {}
   for i, p in ipairs(problems) do

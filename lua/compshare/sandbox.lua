@@ -26,6 +26,7 @@
 -- given them as `now`/`sleep` runs instantly; sb:advance(s) moves time on;
 -- sb:inject(fault) queues a fault (sandbox/faults.lua); sb.calls lists every
 -- call ({ action =, params = }) after signature checking.
+-- @module compshare.sandbox
 local core = require "compshare.core"
 local spec = require "compshare.spec"
 local stub = require "compshare.stub"
@@ -245,6 +246,9 @@ function Sandbox.close() end
 local EPOCH = 1767225600  -- 2026-01-01T00:00:00Z, the default start of simulated time
 
 --- new(opts) -> a sandbox transport. See the top of this file for opts.
+-- @tparam[opt] table opts see the module
+-- @treturn table the sandbox: a transport, with `clock()`, `sleep(s)`, `advance(s)`, `calls`, `keys`
+-- @raise when opts is not a table
 function sandbox.new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("compshare.sandbox.new expects a table of options", 2) end
@@ -263,6 +267,9 @@ end
 
 --- A client wired to a fresh sandbox, and the sandbox. opts go to sandbox.new;
 -- opts.client adds client options (region/zone default to cn-wlcb / cn-wlcb-01).
+-- @tparam[opt] table opts
+-- @treturn compshare.client the client
+-- @treturn table the sandbox
 function sandbox.client(opts)
   opts = opts or {}
   local sb = sandbox.new(opts)
@@ -279,6 +286,10 @@ end
 -- options (the sandbox's instant clock; empty for the service, which then uses
 -- real time), where is "service" or "sandbox". opts: as for sandbox.client,
 -- plus getenv (default os.getenv).
+-- @tparam[opt] table opts
+-- @treturn compshare.client the client
+-- @treturn table timing `{ sleep =, now = }`
+-- @treturn string "service" or "sandbox"
 function sandbox.connect(opts)
   opts = opts or {}
   local getenv = opts.getenv or os.getenv

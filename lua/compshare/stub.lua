@@ -10,6 +10,7 @@
 --   }
 --   local client = compshare.new{ transport = stub, ... }
 --   stub.requests[1].params.Action --> "CreateCompShareInstance"
+-- @module compshare.stub
 local core = require "compshare.core"
 local json = require "compshare.json"
 
@@ -46,6 +47,8 @@ function stub.answer(answer, req)
 end
 
 --- new(answers) -> a transport (callable table) answering from `answers` in order.
+-- @tparam[opt] {table|function,...} answers the scripted answers (above)
+-- @treturn table the transport: call it with a request; `requests` lists what it got
 function stub.new(answers)
   if answers ~= nil and type(answers) ~= "table" then
     error("compshare.stub.new expects a list of scripted answers", 2)

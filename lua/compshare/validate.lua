@@ -4,6 +4,7 @@
 -- Never raises on bad input (cycles, functions, huge or broken strings are
 -- problems like any other), never walks more than MAX_DEPTH levels nor MAX_VALUES
 -- entries, and reads tables raw (next/rawget: a metatable is never consulted).
+-- @module compshare.validate
 -- Each field list is compiled once into checkers; a check walks each table once, in the
 -- spec's field order, so its cost is linear in the size of the params.
 local spec = require "compshare.spec"
@@ -16,10 +17,13 @@ validate.MAX_ITEMS = 10000        -- entries per table
 validate.MAX_PROBLEMS = 50        -- problems listed; the rest are counted
 validate.MAX_VALUES = 100000      -- table entries walked in all (shared subtables count each time)
 
-----------------------------------------------------------------------------
+-- --------------------------------------------------------------------------
 -- Small helpers
 
 --- Edit distance (Levenshtein) between two strings.
+-- @tparam string a
+-- @tparam string b
+-- @treturn int the number of single-character insertions, deletions and substitutions
 function validate.distance(a, b)
   if a == b then return 0 end
   local la, lb = #a, #b
@@ -40,6 +44,10 @@ function validate.distance(a, b)
 end
 
 --- The candidate closest to `name` (case-insensitive edit distance), and that distance.
+-- @tparam string name
+-- @tparam {string,...} candidates
+-- @treturn string|nil the closest candidate (nil for a name over 100 characters)
+-- @treturn int its distance
 function validate.closest(name, candidates)
   if #name > 100 then return nil end    -- nothing is that long; keep the work bounded
   local best, best_d
@@ -134,7 +142,7 @@ local function extra_keys(t, known)
   return keys
 end
 
-----------------------------------------------------------------------------
+-- --------------------------------------------------------------------------
 -- Types
 
 local HUGE = math.huge
@@ -180,7 +188,7 @@ local SCALAR = {
   end,
 }
 
-----------------------------------------------------------------------------
+-- --------------------------------------------------------------------------
 -- Problems. A check collects them in `out`, a list with two counters: `more`, the problems
 -- found beyond MAX_PROBLEMS, and `left`, the table entries the check may still walk.
 
@@ -192,7 +200,7 @@ local function add(out, path, message)
   end
 end
 
-----------------------------------------------------------------------------
+-- --------------------------------------------------------------------------
 -- Where a value is. A table being checked has a node: { up = the enclosing table's node,
 -- key = its key there, t = the table, depth = its nesting }. A value is checked with the node of
 -- the table holding it and its key; the path ("Disks[1].Type") is spelled out only for a problem,
@@ -256,7 +264,7 @@ local function enter(t, node, key, out)
   return { up = node, key = key, t = t, depth = depth }, n
 end
 
-----------------------------------------------------------------------------
+-- --------------------------------------------------------------------------
 -- Checkers: a function (v, node, key, out) per field declaration, made once from the spec.
 -- Each table is walked once, so a check costs time in proportion to the size of the input,
 -- however deeply the models nest.
@@ -439,7 +447,7 @@ function object_of(model)
   return objects[m.fields] or compile(m.fields, false)
 end
 
-----------------------------------------------------------------------------
+-- --------------------------------------------------------------------------
 -- Rules: the documented constraints, by kind. RULES[kind](rule, params, out) adds a problem for
 -- each way params break the rule. params is always a table here (validate.check reports anything
 -- else), so rules read it with rawget. Most rules test each value at a field path ("Memory",
@@ -713,7 +721,7 @@ end
 
 validate.RULES = RULES
 
-----------------------------------------------------------------------------
+-- --------------------------------------------------------------------------
 -- validate.check
 
 -- Compiled requests, by action spec entry and by action name: the compiled object of its
@@ -743,6 +751,13 @@ local NO_PARAMS = {}
 --- Check params for one action. `a`: the action's spec entry (or its name);
 -- defaults: client-level values of common fields ({Region=, Zone=, ProjectId=}).
 -- Returns nil when all is well, else the list of problems.
+-- @tparam table|string a the action's spec entry, or its name
+-- @param params the request fields (anything: a non-table is a problem, not an error)
+-- @tparam[opt] table defaults `{ Region =, Zone =, ProjectId = }` that satisfy required common fields
+-- @treturn[1] nil when the params are fine
+-- @treturn[2] {table,...} every problem `{ path = "Disks[1].Size", message = "..." }` (at most MAX_PROBLEMS,
+--   then one "and N more")
+-- @raise when `a` names no action
 function validate.check(a, params, defaults)
   local request = requests[a] or request_of(a)
   if params == nil then params = NO_PARAMS end

@@ -21,6 +21,7 @@
 -- the rate of progress predicts the finish and the next poll is made then;
 -- DescribeCompShareCustomImages is asked once at 100 % (or when the progress
 -- stalls, fails or looks wrong) to confirm Available or UnAvailable.
+-- @module compshare.wait
 local errors = require "compshare.errors"
 
 local wait = {}
@@ -149,6 +150,15 @@ end
 --- instance(client, uhost_id, target_state, opts) -> instance | nil, err
 -- target_state: a state or a list of states ("Running", {"Running", "Stopped"}).
 -- Fails at once on Install Fail, or when the instance disappears.
+-- @tparam compshare.client client
+-- @tparam string uhost_id
+-- @tparam string|{string,...} target_state
+-- @tparam[opt] table opts see the module (timeout, interval, on_progress, sleep, now, zone)
+-- @treturn[1] table the instance (an item of DescribeCompShareInstance's UHostSet) in a target state
+-- @treturn[2] nil
+-- @treturn[2] compshare.errors the call's error, or a `workflow` error (timeout, a failed state, gone) with
+--   `id`, `last_state`
+-- @raise when client, uhost_id or target_state is missing
 function wait.instance(client, uhost_id, target_state, opts)
   check_client(client, "wait_instance")
   check_id(uhost_id, "uhost_id", "wait_instance")
@@ -214,6 +224,14 @@ end
 -- the progress fails, stalls or looks wrong.
 -- Fails at once when the image is UnAvailable (with its FailedReason), in any
 -- other status that is neither Making nor a target, or when it disappears.
+-- @tparam compshare.client client
+-- @tparam string image_id
+-- @tparam[opt] table opts as for instance, plus `target` (default "Available")
+-- @treturn[1] table the image (an item of DescribeCompShareCustomImages's ImageSet)
+-- @treturn[2] nil
+-- @treturn[2] compshare.errors the call's error, or a `workflow` error (timeout, a failed state, gone) with
+--   `id`, `last_state`
+-- @raise when client or image_id is missing
 function wait.image(client, image_id, opts)
   check_client(client, "wait_image")
   check_id(image_id, "image_id", "wait_image")

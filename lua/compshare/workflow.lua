@@ -17,6 +17,7 @@
 -- before it is sent (with its claim token) and after its outcome is known. A
 -- call whose outcome is unknown is never sent again: the instance or image is
 -- looked for by its claim (compshare.recover), a publish by the image's status.
+-- @module compshare.workflow
 local api = require "compshare.api"
 local errors = require "compshare.errors"
 local journal = require "compshare.journal"
@@ -43,12 +44,14 @@ local function with_timeout(opts, name)
 end
 
 --- wait_instance(client, uhost_id, target_state, opts) -> instance | nil, err (see compshare.wait)
+-- @see compshare.wait.instance
 function workflow.wait_instance(client, uhost_id, target_state, opts)
   check_client(client, "wait_instance")
   return wait.instance(client, uhost_id, target_state, timed(client, opts))
 end
 
 --- wait_image(client, image_id, opts) -> image | nil, err (see compshare.wait)
+-- @see compshare.wait.image
 function workflow.wait_image(client, image_id, opts)
   check_client(client, "wait_image")
   return wait.image(client, image_id, timed(client, opts))
@@ -237,6 +240,15 @@ end
 --- create_instance(client, params, opts) -> uhost_id, instance | nil, err
 -- Creates one instance and waits until it is Running. When the wait fails,
 -- err.partial = { UHostId = ... } names the instance that was made.
+-- A create whose outcome is unknown is not sent again: the instance is looked for by Name first.
+-- @tparam compshare.client client
+-- @tparam table params CreateCompShareInstance params (one instance: MaxCount 1 or none)
+-- @tparam[opt] table opts as for the waiters, plus `instance_timeout`
+-- @treturn[1] string the UHostId
+-- @treturn[1] table the instance, Running
+-- @treturn[2] nil
+-- @treturn[2] compshare.errors the error, with `partial = { UHostId = }` when the instance exists
+-- @raise when client or params is missing
 function workflow.create_instance(client, params, opts)
   check_client(client, "create_instance")
   if type(params) ~= "table" then error("compshare.workflow.create_instance: params must be a table", 2) end
@@ -251,6 +263,14 @@ end
 --- snapshot(client, uhost_id, image_params, opts) -> image_id, image | nil, err
 -- Makes a custom image of the instance and waits until it is Available.
 -- When the wait fails, err.partial = { CompShareImageId = ... }.
+-- @tparam compshare.client client
+-- @tparam string uhost_id
+-- @tparam table image_params CreateCompShareCustomImage params (Name, Description, ...)
+-- @tparam[opt] table opts as for the waiters, plus `image_timeout`
+-- @treturn[1] string the CompShareImageId
+-- @treturn[1] table the image, Available
+-- @treturn[2] nil
+-- @treturn[2] compshare.errors the error, with `partial = { CompShareImageId = }` when the image exists
 function workflow.snapshot(client, uhost_id, image_params, opts)
   check_client(client, "snapshot")
   check_id(uhost_id, "uhost_id", "snapshot")
@@ -267,6 +287,13 @@ end
 
 --- publish(client, image_id, params [, opts]) -> response | nil, err
 -- Publishes an Available custom container image; it then goes to Reviewing.
+-- @tparam compshare.client client
+-- @tparam string image_id
+-- @tparam[opt] table params PublishCompShareImage params without the id
+-- @tparam[opt] table opts `zone`
+-- @treturn[1] table the response
+-- @treturn[2] nil
+-- @treturn[2] compshare.errors the error (`kind`, `message`, ...; see `compshare.errors`)
 -- With a journal, a publish it records as done (or whose image shows it was
 -- published) is not sent again; the result is then { already = true }.
 function workflow.publish(client, image_id, params, opts)
@@ -397,6 +424,13 @@ local STEPS = {
 --          max_lifetime = seconds | nil (UpdateCompShareStopScheduler as soon as the instance exists) }
 -- On failure err.step names the step and err.partial holds every id known so
 -- far. With opts.journal, run the same spec with the same journal to resume.
+-- @tparam compshare.client client
+-- @tparam table spec what to do (above)
+-- @tparam[opt] table opts as for the waiters, plus `instance_timeout`, `image_timeout`, `on_step`, `journal`
+-- @treturn[1] table `{ UHostId =, CompShareImageId =, steps = { { name =, info = }, ... } }`
+-- @treturn[2] nil
+-- @treturn[2] compshare.errors the error, with `step` (the step that failed) and
+--   `partial = { UHostId =, CompShareImageId = }` (every id made so far: pass them back to resume)
 function workflow.snapshot_and_publish(client, spec, opts)
   check_client(client, "snapshot_and_publish")
   local problem = check_spec(spec)

@@ -4,11 +4,14 @@
 -- cosocket cannot be used). The choice is made per call, so a client made in
 -- init_by_lua still uses cosockets in a content handler or a timer. Requiring
 -- this module (or compshare) does no I/O: each transport is made on first use.
+-- @module compshare.transport
 local util = require "compshare.util"
 
 local transport = {}
 
 --- The default transport for a client made with `opts` (insecure, cainfo, logger, ...).
+-- @tparam table opts the client's options
+-- @treturn table a transport: `transport(req) -> res | nil, err`, `batch(reqs, n)`, `close()`
 function transport.default(opts)
   local curl, cosocket
   local function pick()

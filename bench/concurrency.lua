@@ -6,9 +6,6 @@ local lib = require "lib"
 local DELAY = 0.02   -- seconds, the upstream's answer time (ngx.sleep in /slow)
 
 return function(ctx)
-  if not lib.has_http() then
-    return { { what = "client:batch over HTTP", skipped = "core.session (libcurl) not built yet" } }
-  end
   local srv = lib.server()
   local client = lib.client { base_url = srv.url .. "slow" }
   local m = ctx.batch

@@ -94,15 +94,6 @@ function lib.client(opts)
   return require("compshare").new(o)
 end
 
---- True when the C module has the libcurl session (sections over HTTP need it).
-function lib.has_http()
-  local ok = pcall(function()
-    local s = core.session {}
-    s:close()
-  end)
-  return ok and type(core.session) == "function"
-end
-
 -- A canned DescribeCompShareImages answer (about 0.7 kB, two images).
 lib.IMAGES_BODY = '{"Action":"DescribeCompShareImagesResponse","RetCode":0,"TotalCount":2,"ImageSet":['
   .. '{"CompShareImageId":"compshareImage-aaaa1111","Name":"Ubuntu 22.04 CUDA 12.1","ImageType":"System",'

@@ -5,20 +5,11 @@ local lib = require "lib"
 
 local RUNTIME = "build/bin/compshare-lua"
 
-local function file_exists(path)
-  local f = io.open(path)
-  if f then f:close() end
-  return f ~= nil
-end
-
 local function peak_of(cmd)
   return tonumber(lib.capture(cmd):match("VmHWM (%d+)"))
 end
 
 return function(ctx)
-  if not lib.has_http() then
-    return { { what = "peak RSS over HTTP", skipped = "core.session (libcurl) not built yet" } }
-  end
   local srv = lib.server()
   local lua = lib.interpreter()
   local n1, n2 = ctx.memory[1], ctx.memory[2]
@@ -31,15 +22,11 @@ return function(ctx)
       ratio = kb2 / kb1, ratio_means = ("x, +%d kB"):format(kb2 - kb1),
       target = "+ <= 1024 kB", pass = kb2 - kb1 <= 1024 },
   }
-  if file_exists(RUNTIME) then
-    local script = "bench/one_call.lua " .. lib.sh_quote(srv.url)
-    local runtime_kb = peak_of(("env -u LUA_PATH -u LUA_CPATH %s run %s"):format(RUNTIME, script))
-    local plain_kb = peak_of(("env LUA_CPATH='build/5.4/?.so;;' lua5.4 %s"):format(script))
-    rows[#rows + 1] = { what = "compshare runtime, one call: peak RSS (kB)", value = runtime_kb,
-                        base_what = "lua5.4 + compshare.core, same script (kB)", base = plain_kb,
-                        ratio = runtime_kb / plain_kb, ratio_means = "x" }
-  else
-    rows[#rows + 1] = { what = "compshare-lua runtime peak RSS", skipped = RUNTIME .. " not built (make build)" }
-  end
+  local script = "bench/one_call.lua " .. lib.sh_quote(srv.url)
+  local runtime_kb = peak_of(("env -u LUA_PATH -u LUA_CPATH %s run %s"):format(RUNTIME, script))
+  local plain_kb = peak_of(("env LUA_CPATH='build/5.4/?.so;;' lua5.4 %s"):format(script))
+  rows[#rows + 1] = { what = "compshare runtime, one call: peak RSS (kB)", value = runtime_kb,
+                      base_what = "lua5.4 + compshare.core, same script (kB)", base = plain_kb,
+                      ratio = runtime_kb / plain_kb, ratio_means = "x" }
   return rows
 end

@@ -28,9 +28,6 @@ local function check_floor(url, body, dir)
 end
 
 return function(ctx)
-  if not lib.has_http() then
-    return { { what = "sequential calls over HTTP", skipped = "core.session (libcurl) not built yet" } }
-  end
   local srv = lib.server()
   local client = lib.client { base_url = srv.url }
   local ways = { { name = "client:call", call = function() return client:call("DescribeCompShareImages", PARAMS) end } }

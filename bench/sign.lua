@@ -32,8 +32,7 @@ return function(ctx)
     function() client:prepare("CreateCompShareInstance", params) end,
     function() assert(client:call("CreateCompShareInstance", params)) end,
   }
-  local typed = client.CreateCompShareInstance ~= nil
-  if typed then fns[6] = function() assert(client:CreateCompShareInstance(params)) end end
+  fns[6] = function() assert(client:CreateCompShareInstance(params)) end
   local r = lib.rates(fns, ctx.seconds, ctx.repeats)
   local c_rate, lua_rate, encode_rate, prepare_rate, call_rate, typed_rate = r[1], r[2], r[3], r[4], r[5], r[6]
 
@@ -45,15 +44,11 @@ return function(ctx)
     { what = "client:call V2, no network (calls/s)", value = call_rate,
       base_what = "core.encode alone", base = encode_rate, ratio = encode_rate / call_rate, ratio_means = "x the cost" },
   }
-  if typed then
-    rows[#rows + 1] = { what = "typed CreateCompShareInstance, no network (calls/s)", value = typed_rate,
-                        base_what = "client:call (not validated)", base = call_rate,
-                        ratio = call_rate / typed_rate, ratio_means = "x the cost" }
-    rows[#rows + 1] = { what = "validate+encode+sign+interpret per typed call (us)", value = 1e6 / typed_rate,
-                        base_what = "core.sign (us)", base = 1e6 / c_rate,
-                        ratio = c_rate / typed_rate, ratio_means = "x the cost" }
-  else
-    rows[#rows + 1] = { what = "typed CreateCompShareInstance", skipped = "no typed wrappers (compshare.api)" }
-  end
+  rows[#rows + 1] = { what = "typed CreateCompShareInstance, no network (calls/s)", value = typed_rate,
+                      base_what = "client:call (not validated)", base = call_rate,
+                      ratio = call_rate / typed_rate, ratio_means = "x the cost" }
+  rows[#rows + 1] = { what = "validate+encode+sign+interpret per typed call (us)", value = 1e6 / typed_rate,
+                      base_what = "core.sign (us)", base = 1e6 / c_rate,
+                      ratio = c_rate / typed_rate, ratio_means = "x the cost" }
   return rows
 end

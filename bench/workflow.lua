@@ -37,9 +37,6 @@ local function run(boot, make, fail)
 end
 
 return function()
-  if not pcall(require, "compshare.workflow") or not pcall(require, "compshare.sandbox") then
-    return { { what = "workflow on the sandbox", skipped = "compshare.workflow / compshare.sandbox not there yet" } }
-  end
   local rows = {}
   for _, s in ipairs(SCENARIOS) do
     local elapsed, calls, instance_polls, image_calls, err = run(s.boot, s.make)

@@ -1,7 +1,6 @@
 # bench.mk - the benchmark suite (issue 7); see BENCHMARKS.md.
 #   make bench         full sizes: every section on Lua 5.4; signing and sequential calls also on LuaJIT
 #   make bench-smoke   tiny sizes, a few seconds: proves every section still runs; part of make test
-# Sections that need a piece not built yet say "skipped" in the table.
 
 BENCH_PATH := bench/?.lua;$(LPATH)
 BENCH_54   := LUA_PATH='$(BENCH_PATH)' LUA_CPATH='build/5.4/?.so;;' $(LUA54) bench/run.lua
@@ -16,8 +15,8 @@ bench: build
 	@$(BENCH_54)
 	@echo
 	@$(BENCH_JIT) sign sequential
-	@if [ -f bench/prepare.lua ]; then echo; echo "bench/prepare.lua (validated call preparation):"; \
-	  LUA_PATH='$(BENCH_PATH)' LUA_CPATH='build/5.4/?.so;;' $(LUA54) bench/prepare.lua; fi
+	@echo; echo "bench/prepare.lua (validated call preparation):"
+	@LUA_PATH='$(BENCH_PATH)' LUA_CPATH='build/5.4/?.so;;' $(LUA54) bench/prepare.lua
 
 bench-smoke: build
 	@$(BENCH_54) --smoke

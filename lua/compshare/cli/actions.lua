@@ -1,6 +1,5 @@
 --- `compshare-lua actions`: every action of the spec, one a line (with its summary on a terminal).
 -- @module compshare.cli.actions
-local errors = require "compshare.errors"
 local fields = require "compshare.cli.fields"
 
 local actions = {}
@@ -14,7 +13,6 @@ Every action name, one a line. --long adds each one's summary, and marks those t
 
 function actions.run(_, opts)
   local spec = fields.load()
-  if not spec then return nil, errors.new { kind = "validation", message = "no action list: compshare.spec is missing" } end
   for _, name in ipairs(fields.action_names(spec)) do
     local a = fields.action(spec, name)
     if opts.long then

@@ -93,7 +93,7 @@ function call.run(words, opts)
   if not action then return nil, args.usage_error("call needs an ACTION (see `compshare-lua actions`)") end
   local spec = fields.load()
   local a = fields.action(spec, action)
-  if spec and not a then return nil, fields.unknown_action(spec, action) end
+  if not a then return nil, fields.unknown_action(spec, action) end
   local keeper = consent.keeper { yes = opts.yes }
   local client, err = session.client(opts, keeper)       -- missing credentials: the first message
   if not client then return nil, err end

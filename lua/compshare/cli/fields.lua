@@ -1,61 +1,36 @@
 --- A read-only view of the generated spec (compshare.spec) for the command line:
 -- action names, an action's fields (nested ones included) and the scalar type
--- expected at a dotted path such as `Disks.0.Size`. Every function copes with a
--- missing spec (nil) so the runtime still works before it is generated.
+-- expected at a dotted path such as `Disks.0.Size`. It reads the shapes that
+-- tools/gen_spec.lua writes (fields are lists, models have `fields`), nothing else.
 local fields = {}
 
---- The spec table, or nil when compshare.spec is not there.
+--- The spec table (generated and committed: always there).
 function fields.load()
-  local ok, spec = pcall(require, "compshare.spec")
-  if ok and type(spec) == "table" and type(spec.actions) == "table" then return spec end
-  return nil
+  return require "compshare.spec"
 end
 
---- Sorted list of action names.
+--- Sorted list of action names (a copy).
 function fields.action_names(spec)
   local names = {}
-  for k, a in pairs(spec and spec.actions or {}) do
-    names[#names + 1] = type(k) == "string" and k or a.name
-  end
-  table.sort(names)
+  for i, name in ipairs(spec.action_names) do names[i] = name end
   return names
 end
 
 --- The action's entry, or nil.
 function fields.action(spec, name)
-  if not spec then return nil end
-  local a = spec.actions[name]
-  if a then return a end
-  for _, x in ipairs(spec.actions) do if x.name == name then return x end end
-  return nil
-end
-
---- A list of field tables (each with .name) from a list or a name -> field map.
-local function as_list(t)
-  if type(t) ~= "table" then return {} end
-  if t[1] ~= nil then return t end
-  local list = {}
-  for name, f in pairs(t) do
-    if type(f) == "table" then
-      local copy = { name = name }
-      for k, v in pairs(f) do copy[k] = v end
-      list[#list + 1] = copy
-    end
-  end
-  table.sort(list, function(a, b) return a.name < b.name end)
-  return list
+  return spec.actions[name]
 end
 
 --- The request fields of an action.
 function fields.request(spec, action)
   local a = fields.action(spec, action)
-  return as_list(a and (a.request or a.fields or a.params))
+  return a and a.request or {}
 end
 
 --- The response fields of an action.
 function fields.response(spec, action)
   local a = fields.action(spec, action)
-  return as_list(a and a.response)
+  return a and a.response or {}
 end
 
 --- Is `d` (an edit distance from a name of length `n`) close enough for "did you mean"?
@@ -80,10 +55,8 @@ end
 
 --- The fields inside an object or array-of-object field (from the field or its model).
 function fields.children(spec, field)
-  if field.fields then return as_list(field.fields) end
-  local model = field.model and spec and spec.models and spec.models[field.model]
-  if type(model) == "table" then return as_list(model.fields or model) end
-  return {}
+  local model = field.model and spec.models[field.model]
+  return model and model.fields or {}
 end
 
 local function find(list, name)
@@ -98,15 +71,15 @@ function fields.type_at(spec, action, parts)
   while i <= #parts do
     local f = find(list, parts[i])
     if not f then return nil end
-    local t = tostring(f.type or "string")
-    local elem = t:match("^array%-of%-(.+)$") or (t == "array" and f.items)
+    local t = f.type
+    local elem = t:match("^array%-of%-(.+)$")
     if elem then
       if not tonumber(parts[i + 1] or "") then return nil end
       i = i + 1
       t = elem
     end
-    if t == "object" or t == "model" or (spec and spec.models and spec.models[t]) then
-      list = fields.children(spec, f.model and f or { model = t })
+    if t == "object" then
+      list = fields.children(spec, f)
     elseif i == #parts then
       return t
     else
@@ -181,21 +154,14 @@ end
 function fields.rules(spec, action)
   local a = fields.action(spec, action)
   local out = {}
-  for _, r in ipairs(a and (a.rules or a.constraints) or {}) do
-    if type(r) == "string" then
-      out[#out + 1] = "  - " .. r
-    else
-      local words, keys = {}, {}
-      for k in pairs(r) do
-        if k ~= "kind" and k ~= "field" and k ~= "source" and k ~= "rule" and k ~= "message" then keys[#keys + 1] = k end
-      end
-      table.sort(keys)
-      for _, k in ipairs(keys) do words[#words + 1] = k .. "=" .. show(r[k]) end
-      local head = ("%s%s"):format(r.field and (tostring(r.field) .. ": ") or "", tostring(r.kind or "rule"))
-      local text = r.message or r.rule
-      out[#out + 1] = "  - " .. head .. (text and (" - " .. text) or "")
-        .. (#words > 0 and (" (" .. table.concat(words, "; ") .. ")") or "")
+  for _, r in ipairs(a and a.rules or {}) do
+    local words, keys = {}, {}
+    for k in pairs(r) do
+      if k ~= "kind" and k ~= "field" and k ~= "source" then keys[#keys + 1] = k end
     end
+    table.sort(keys)
+    for _, k in ipairs(keys) do words[#words + 1] = k .. "=" .. show(r[k]) end
+    out[#out + 1] = ("  - %s: %s%s"):format(r.field, r.kind, #words > 0 and (" (" .. table.concat(words, "; ") .. ")") or "")
   end
   return out
 end

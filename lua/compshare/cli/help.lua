@@ -2,7 +2,6 @@
 -- request fields (types, flags, descriptions with units), rules, pagination and response fields.
 -- The spec's provenance (seed pages, SDK decisions) stays in docs/API.md.
 -- @module compshare.cli.help
-local errors = require "compshare.errors"
 local fields = require "compshare.cli.fields"
 
 local help = {}
@@ -47,7 +46,6 @@ function help.run(words, _, ctx)
   if not name then io.stdout:write(ctx.usage()) return 0 end
   if ctx.commands[name] then io.stdout:write(ctx.commands[name].usage) return 0 end
   local spec = fields.load()
-  if not spec then return nil, errors.new { kind = "validation", message = "no help: compshare.spec is missing" } end
   if not fields.action(spec, name) then return nil, fields.unknown_action(spec, name) end
   io.stdout:write(table.concat(help.action_lines(spec, name), "\n"), "\n")
   return 0

@@ -197,6 +197,23 @@ local function quota_max()
   return assert(best, "gen_spec: the account quota table has no max_instances")
 end
 
+--- The SEED_BOUNDS of action a as ranges (through `range`, which merges them with the JSON's),
+-- each with its decision; then the not_equal rules a range already covers are dropped.
+local function seed_bounds(a, rules, ranges, range, decisions)
+  for _, b in ipairs(SEED_BOUNDS[a.name] or {}) do
+    local max = b.max == "account_quota" and quota_max() or b.max
+    range(b.field, b.min, max, "seed:" .. a.seed_doc.file)
+    decisions[#decisions + 1] = ("%s from %s%s: %s"):format(b.field, num(b.min),
+      max and (" to " .. num(max)) or " up", b.why)
+  end
+  for i = #rules, 1, -1 do
+    local r, rg = rules[i], ranges[rules[i].field]
+    if r.kind == "not_equal" and rg and ((rg.min and r.value < rg.min) or (rg.max and r.value > rg.max)) then
+      table.remove(rules, i)
+    end
+  end
+end
+
 --- Translate the JSON constraints into rules the validator executes,
 -- and everything else into notes for the docs.
 local function translate(a, act)
@@ -312,19 +329,7 @@ local function translate(a, act)
       notes[#notes + 1] = describe(c)
     end
   end
-  for _, b in ipairs(SEED_BOUNDS[a.name] or {}) do
-    local max = b.max == "account_quota" and quota_max() or b.max
-    range(b.field, b.min, max, "seed:" .. a.seed_doc.file)
-    decisions[#decisions + 1] = ("%s from %s%s: %s"):format(b.field, num(b.min),
-      max and (" to " .. num(max)) or " up", b.why)
-  end
-  -- A value that a range already refuses needs no not_equal rule of its own.
-  for i = #rules, 1, -1 do
-    local r, rg = rules[i], ranges[rules[i].field]
-    if r.kind == "not_equal" and rg and ((rg.min and r.value < rg.min) or (rg.max and r.value > rg.max)) then
-      table.remove(rules, i)
-    end
-  end
+  seed_bounds(a, rules, ranges, range, decisions)
   -- Pagination fields: Offset >= 0 and Limit from 1 to its documented maximum.
   local p = act.pagination
   if p then

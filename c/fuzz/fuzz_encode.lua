@@ -19,8 +19,9 @@ return function(sha1hex, key, params)
   if not okf then
     for _, msg in ipairs { flat, body, sig2 } do
       check(type(msg) == "string" and msg:find("compshare: ", 1, true), "unexpected error: %s", tostring(msg))
-      -- built tables hold no nil: only a sparse table misread as an array said so
-      check(not msg:find("is a nil", 1, true), "misleading error: %s", msg)
+      -- built tables hold no nil: only a sparse table misread as an array said so (the quoted
+      -- parameter name is left out: a fuzzed key may itself hold the words "is a nil")
+      check(not msg:gsub("parameter '.*' ", "parameter "):find("is a nil", 1, true), "misleading error: %s", msg)
     end
     return
   end

@@ -53,11 +53,16 @@ static int cs_lua_monotonic(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg funcs[] = {
+/* These share the state's flatten scratch and SHA1 context as upvalues 1 and 2. */
+static const luaL_Reg scratch_funcs[] = {
     {"sign", cs_lua_sign},
     {"encode", cs_lua_encode},
-    {"flatten", cs_lua_flatten},
     {"form_encode", cs_lua_form_encode},
+    {NULL, NULL},
+};
+
+static const luaL_Reg funcs[] = {
+    {"flatten", cs_lua_flatten},
     {"form_decode", cs_lua_form_decode},
     {"sleep", cs_lua_sleep},
     {"now", cs_lua_now},
@@ -72,8 +77,18 @@ static const luaL_Reg funcs[] = {
 CS_EXPORT int luaopen_compshare_core(lua_State *L);
 CS_EXPORT int luaopen_compshare_core(lua_State *L)
 {
+    const luaL_Reg *r;
     cs_sign_init(L);
     cs_newlib(L, funcs);
+    cs_flat_push(L);
+    cs_sign_push_digest(L);
+    for (r = scratch_funcs; r->name; r++) {
+        lua_pushvalue(L, -2);
+        lua_pushvalue(L, -2);
+        lua_pushcclosure(L, r->func, 2);
+        lua_setfield(L, -4, r->name);
+    }
+    lua_pop(L, 2);
     lua_pushliteral(L, COMPSHARE_VERSION);
     lua_setfield(L, -2, "VERSION");
     lua_createtable(L, 0, 3); /* core.DEFAULTS: read by the Lua library, not copied there */

@@ -13,10 +13,9 @@ static int flat_gc(lua_State *L)
     cs_flat *f = (cs_flat *)lua_touserdata(L, 1);
     free(f->arena);
     free(f->pairs);
+    free(f->spare);
     free(f->prefix);
-    f->arena = NULL;
-    f->pairs = NULL;
-    f->prefix = NULL;
+    memset(f, 0, sizeof *f);
     return 0;
 }
 
@@ -30,6 +29,31 @@ cs_flat *cs_flat_push(lua_State *L)
     }
     lua_setmetatable(L, -2);
     return f;
+}
+
+cs_flat *cs_flat_scratch(lua_State *L)
+{
+    cs_flat *f = (cs_flat *)lua_touserdata(L, lua_upvalueindex(1));
+    f->used = f->npairs = 0;
+    return f;
+}
+
+#define KEEP ((size_t)1024 * 1024) /* scratch buffers larger than this are freed after a use */
+
+void cs_flat_trim(cs_flat *f)
+{
+    if (f->cap > KEEP) {
+        free(f->arena);
+        f->arena = NULL;
+        f->cap = 0;
+    }
+    if (f->paircap * sizeof *f->pairs > KEEP || f->sparecap * sizeof *f->spare > KEEP) {
+        free(f->pairs);
+        free(f->spare);
+        f->pairs = f->spare = NULL;
+        f->paircap = f->sparecap = 0;
+    }
+    f->used = f->npairs = 0;
 }
 
 static void *grow(lua_State *L, void *p, size_t *cap, size_t need, size_t size)
@@ -65,6 +89,24 @@ size_t cs_flat_append(lua_State *L, cs_flat *f, const char *s, size_t n)
     return off;
 }
 
+/* Decimal digits of v into out (room for 21); returns the length. No snprintf: signing
+ * formats an integer for every number and array index. */
+static size_t format_integer(long long v, char *out)
+{
+    char tmp[24];
+    size_t n = 0, len = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    return len;
+}
+
 /* Write a number the way the API gateway reads it: integral values with no
  * fraction, others in the shortest form that reads back exactly, and never
  * with an exponent (Go's strconv.FormatFloat(v, 'f', -1, 64)). */
@@ -76,13 +118,13 @@ static size_t format_number(lua_State *L, int idx, char *out, size_t outsz)
     const char *e;
 
     if (cs_isinteger(L, idx))
-        return (size_t)snprintf(out, outsz, "%lld", (long long)cs_tointeger(L, idx));
+        return format_integer((long long)cs_tointeger(L, idx), out);
     v = (double)lua_tonumber(L, idx);
     if (isnan(v) || isinf(v))
         luaL_error(L, "compshare: cannot encode %s as a parameter", isnan(v) ? "NaN" : "infinity");
     if (v == floor(v)) {
-        if (v == 0)
-            v = 0; /* -0.0 is "0" */
+        if (fabs(v) < 9007199254740992.0) /* 2^53: exact as an integer; -0.0 is "0" */
+            return format_integer((long long)v, out);
         return (size_t)snprintf(out, outsz, "%.0f", v);
     }
     for (prec = 1; prec <= 17; prec++) {
@@ -146,12 +188,17 @@ static void add_pair(walker *w, const char *v, size_t vlen)
     cs_pair *p;
     if (f->npairs + 1 > f->paircap)
         f->pairs = (cs_pair *)grow(w->L, f->pairs, &f->paircap, f->npairs + 1, sizeof *f->pairs);
-    p = &f->pairs[f->npairs];
-    p->key = cs_flat_append(w->L, f, w->f->prefix, w->plen);
+    cs_flat_reserve(w->L, f, w->plen + vlen); /* key and value in one reservation */
+    p = &f->pairs[f->npairs++];
+    p->key = f->used;
     p->klen = w->plen;
-    p->val = cs_flat_append(w->L, f, v, vlen);
+    memcpy(f->arena + f->used, w->f->prefix, w->plen);
+    f->used += w->plen;
+    p->val = f->used;
     p->vlen = vlen;
-    f->npairs++;
+    memcpy(f->arena + f->used, v, vlen);
+    f->used += vlen;
+    f->arena[f->used] = '\0';
 }
 
 static void walk(walker *w, int idx, int depth);
@@ -194,7 +241,8 @@ static void walk(walker *w, int idx, int depth)
     size_t saved = w->plen, n, i;
     int d;
 
-    w->f->prefix = (char *)grow(L, w->f->prefix, &w->f->pcap, w->plen + 1, 1);
+    if (w->plen + 1 > w->f->pcap) /* only the top level: push_prefix leaves room for the NUL */
+        w->f->prefix = (char *)grow(L, w->f->prefix, &w->f->pcap, w->plen + 1, 1);
     w->f->prefix[w->plen] = '\0';
     if (depth > CS_MAX_DEPTH)
         luaL_error(L, "compshare: parameter '%s' is nested deeper than %d levels", w->f->prefix, CS_MAX_DEPTH);
@@ -205,11 +253,11 @@ static void walk(walker *w, int idx, int depth)
     luaL_checkstack(L, 4, "compshare: parameters nested too deeply");
 
     if (depth > 0 && is_array(L, idx, &n)) {
-        char num[32];
+        char num[24];
         for (i = 1; i <= n; i++) {
-            int len = snprintf(num, sizeof num, "%lu", (unsigned long)(i - 1));
+            size_t len = format_integer((long long)(i - 1), num);
             lua_rawgeti(L, idx, (int)i);
-            push_prefix(w, num, (size_t)len);
+            push_prefix(w, num, len);
             walk_value(w, lua_gettop(L), depth);
             w->plen = saved;
             lua_pop(L, 1);
@@ -235,8 +283,12 @@ static void walk(walker *w, int idx, int depth)
 
 static int key_less(const cs_flat *f, const cs_pair *x, const cs_pair *y)
 {
+    const unsigned char *a = (const unsigned char *)f->arena + x->key, *b = (const unsigned char *)f->arena + y->key;
     size_t n = x->klen < y->klen ? x->klen : y->klen;
-    int c = memcmp(f->arena + x->key, f->arena + y->key, n);
+    int c;
+    if (n && a[0] != b[0]) /* most keys differ in their first byte: no memcmp call */
+        return a[0] < b[0];
+    c = memcmp(a, b, n);
     return c < 0 || (c == 0 && x->klen < y->klen);
 }
 
@@ -244,12 +296,13 @@ static int key_less(const cs_flat *f, const cs_pair *x, const cs_pair *y)
 static void sort_pairs(lua_State *L, cs_flat *f)
 {
     size_t n = f->npairs, width, i;
-    cs_pair *a = f->pairs, *b, *t;
+    cs_pair *a, *b, *t;
     if (n < 2)
         return;
-    b = (cs_pair *)malloc(n * sizeof *b);
-    if (b == NULL)
-        luaL_error(L, "compshare: out of memory");
+    if (n > f->sparecap)
+        f->spare = (cs_pair *)grow(L, f->spare, &f->sparecap, n, sizeof *f->spare);
+    a = f->pairs;
+    b = f->spare;
     for (width = 1; width < n; width *= 2) {
         for (i = 0; i < n; i += 2 * width) {
             size_t lo = i, mid = i + width < n ? i + width : n;
@@ -265,11 +318,8 @@ static void sort_pairs(lua_State *L, cs_flat *f)
         a = b;
         b = t;
     }
-    if (a != f->pairs) {
+    if (a != f->pairs)
         memcpy(f->pairs, a, n * sizeof *a);
-        b = a;
-    }
-    free(b);
 }
 
 void cs_flatten(lua_State *L, int idx, cs_flat *f)
@@ -286,6 +336,7 @@ void cs_flatten(lua_State *L, int idx, cs_flat *f)
     sort_pairs(L, f);
     for (i = 1; i < f->npairs; i++)
         if (f->pairs[i].klen == f->pairs[i - 1].klen &&
+            (f->pairs[i].klen == 0 || CS_KEY(f, i)[0] == CS_KEY(f, i - 1)[0]) &&
             memcmp(CS_KEY(f, i), CS_KEY(f, i - 1), f->pairs[i].klen) == 0) {
             lua_pushlstring(L, CS_KEY(f, i), f->pairs[i].klen); /* arena keys end at klen, not at a NUL */
             luaL_error(L, "compshare: parameter '%s' is given twice", lua_tostring(L, -1));

@@ -21,14 +21,23 @@ typedef struct {
 typedef struct {
     char *arena;
     size_t used, cap;
-    cs_pair *pairs;
-    size_t npairs, paircap;
-    char *prefix; /* scratch: the key being built while walking */
+    cs_pair *pairs, *spare; /* spare: the merge sort's second buffer */
+    size_t npairs, paircap, sparecap;
+    char *prefix; /* the key being built while walking */
     size_t pcap;
 } cs_flat;
 
 /* Push a new, empty cs_flat userdata (freed by __gc) and return it. */
 cs_flat *cs_flat_push(lua_State *L);
+
+/* The per-state cs_flat that core.c gives sign, encode and form_encode as their first upvalue,
+ * emptied, its buffers kept from the last call (they are freed when they grew over 1 MB).
+ * Its contents are valid until the next use, so a caller copies what it needs out before any
+ * Lua API call that allocates (a GC step may run a finalizer that signs in turn). */
+cs_flat *cs_flat_scratch(lua_State *L);
+
+/* Frees the scratch's buffers if they grew large; called after a use. */
+void cs_flat_trim(cs_flat *f);
 
 /* Flatten the table at index idx into f and sort the pairs. */
 void cs_flatten(lua_State *L, int idx, cs_flat *f);

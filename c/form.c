@@ -59,28 +59,30 @@ size_t cs_form_unescape(const char *s, size_t n, char *out)
     return o;
 }
 
-/* core.form_encode{key = value, ...} -> body, keys sorted by bytes. */
+/* core.form_encode{key = value, ...} -> body, keys sorted by bytes (upvalue 1: the scratch). */
 int cs_lua_form_encode(lua_State *L)
 {
+    size_t i, room = 0, start;
     cs_flat *f;
     luaL_checktype(L, 1, LUA_TTABLE);
-    f = cs_flat_push(L);
+    f = cs_flat_scratch(L);
     cs_flatten(L, 1, f);
-    {
-        size_t i, total = 0, o = 0;
-        char *out;
-        for (i = 0; i < f->npairs; i++)
-            total += CS_FORM_MAX(f->pairs[i].klen + f->pairs[i].vlen) + 2;
-        out = (char *)lua_newuserdata(L, total + 1);
-        for (i = 0; i < f->npairs; i++) {
-            if (i)
-                out[o++] = '&';
-            o += cs_form_escape(CS_KEY(f, i), f->pairs[i].klen, out + o);
-            out[o++] = '=';
-            o += cs_form_escape(CS_VAL(f, i), f->pairs[i].vlen, out + o);
-        }
-        lua_pushlstring(L, out, o);
+    for (i = 0; i < f->npairs; i++)
+        room += CS_FORM_MAX(f->pairs[i].klen + f->pairs[i].vlen) + 2;
+    cs_flat_reserve(L, f, room);
+    start = f->used;
+    for (i = 0; i < f->npairs; i++) {
+        char *o = f->arena + f->used;
+        size_t n = 0;
+        if (i)
+            o[n++] = '&';
+        n += cs_form_escape(CS_KEY(f, i), f->pairs[i].klen, o + n);
+        o[n++] = '=';
+        n += cs_form_escape(CS_VAL(f, i), f->pairs[i].vlen, o + n);
+        f->used += n;
     }
+    lua_pushlstring(L, f->arena + start, f->used - start);
+    cs_flat_trim(f);
     return 1;
 }
 

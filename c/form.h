@@ -15,6 +15,7 @@ size_t cs_form_escape(const char *s, size_t n, char *out);
 /* Decode s[0..n) in place semantics into out (room for n); returns length. */
 size_t cs_form_unescape(const char *s, size_t n, char *out);
 
+/* core.form_encode: a closure whose upvalue 1 is the state's cs_flat scratch. */
 int cs_lua_form_encode(lua_State *L);
 int cs_lua_form_decode(lua_State *L);
 

@@ -6,69 +6,99 @@
 #include "form.h"
 #include "sign.h"
 
+#define DIGEST_MT "compshare.digest"
+
 static const EVP_MD *sha1_md;
 
 void cs_sign_init(lua_State *L)
 {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    if (sha1_md == NULL) /* fetched once: EVP_sha1() makes every EVP_DigestInit_ex fetch it again */
+        sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+#endif
     if (sha1_md == NULL)
         sha1_md = EVP_sha1();
     if (sha1_md == NULL)
         luaL_error(L, "compshare: OpenSSL has no SHA1");
 }
 
-void cs_sign_flat(lua_State *L, cs_flat *f, const char *key, size_t keylen,
-                  char hex[CS_SIG_HEX + 1], size_t *body, size_t *bodylen)
+static int digest_gc(lua_State *L)
+{
+    EVP_MD_CTX **ctx = (EVP_MD_CTX **)lua_touserdata(L, 1);
+    EVP_MD_CTX_free(*ctx);
+    *ctx = NULL;
+    return 0;
+}
+
+void cs_sign_push_digest(lua_State *L)
+{
+    EVP_MD_CTX **ctx = (EVP_MD_CTX **)lua_newuserdata(L, sizeof *ctx);
+    *ctx = NULL;
+    if (luaL_newmetatable(L, DIGEST_MT)) {
+        lua_pushcfunction(L, digest_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    if ((*ctx = EVP_MD_CTX_new()) == NULL)
+        luaL_error(L, "compshare: out of memory");
+}
+
+/* Sign the flat pairs with ctx; writes 40 hex chars and a NUL into hex. When body is not
+ * NULL, the form body (without Signature) is then written to f's arena and its offset and
+ * length returned through body/bodylen. */
+static void sign_flat(lua_State *L, EVP_MD_CTX *ctx, cs_flat *f, const char *key, size_t keylen,
+                      char hex[CS_SIG_HEX + 1], size_t *body, size_t *bodylen)
 {
     static const char digits[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0, j;
-    size_t i, start = 0, room = 0;
-    EVP_MD_CTX *ctx;
+    size_t i, text, room = 0;
+    char *out;
+    int ok;
 
-    if (body) {
-        /* reserve the worst case once, so the arena does not move mid-loop */
-        for (i = 0; i < f->npairs; i++)
-            room += CS_FORM_MAX(f->pairs[i].klen + f->pairs[i].vlen) + 2;
-        room += sizeof "&Signature=" + CS_SIG_HEX;
-        start = f->used;
-        cs_flat_reserve(L, f, room);
-    }
-    ctx = EVP_MD_CTX_new();
-    if (ctx == NULL || !EVP_DigestInit_ex(ctx, sha1_md, NULL)) {
-        EVP_MD_CTX_free(ctx);
-        luaL_error(L, "compshare: cannot start SHA1");
-    }
+    /* reserve the worst case once, so the arena does not move mid-loop: the string to sign
+     * (every key and value, then the key), then the form body when asked for */
+    for (i = 0; i < f->npairs; i++)
+        room += f->pairs[i].klen + f->pairs[i].vlen + (body ? CS_FORM_MAX(f->pairs[i].klen + f->pairs[i].vlen) + 2 : 0);
+    room += keylen + (body ? sizeof "&Signature=" + CS_SIG_HEX : 0);
+    cs_flat_reserve(L, f, room);
+    text = f->used;
+    out = f->arena + text;
     for (i = 0; i < f->npairs; i++) {
-        const char *k = CS_KEY(f, i), *v = CS_VAL(f, i);
-        size_t klen = f->pairs[i].klen, vlen = f->pairs[i].vlen;
-        EVP_DigestUpdate(ctx, k, klen);
-        EVP_DigestUpdate(ctx, v, vlen);
-        if (body) {
-            char *out = f->arena + f->used;
-            size_t o = 0;
-            if (i)
-                out[o++] = '&';
-            o += cs_form_escape(k, klen, out + o);
-            out[o++] = '=';
-            o += cs_form_escape(v, vlen, out + o);
-            f->used += o;
-        }
+        memcpy(out, CS_KEY(f, i), f->pairs[i].klen);
+        out += f->pairs[i].klen;
+        memcpy(out, CS_VAL(f, i), f->pairs[i].vlen);
+        out += f->pairs[i].vlen;
     }
-    EVP_DigestUpdate(ctx, key, keylen);
-    EVP_DigestFinal_ex(ctx, md, &mdlen);
-    EVP_MD_CTX_free(ctx);
+    memcpy(out, key, keylen);
+    ok = EVP_DigestInit_ex(ctx, sha1_md, NULL) &&
+         EVP_DigestUpdate(ctx, f->arena + text, (size_t)(out - (f->arena + text)) + keylen) &&
+         EVP_DigestFinal_ex(ctx, md, &mdlen);
+    memset(out, 0, keylen); /* no copy of the private key stays in the arena */
+    if (!ok)
+        luaL_error(L, "compshare: SHA1 failed");
     for (j = 0; j < mdlen && j * 2 < CS_SIG_HEX; j++) {
         hex[j * 2] = digits[md[j] >> 4];
         hex[j * 2 + 1] = digits[md[j] & 15];
     }
     hex[CS_SIG_HEX] = '\0';
-    if (body) {
-        *body = start;
-        *bodylen = f->used - start;
+    if (!body)
+        return;
+    *body = f->used = text; /* the body overwrites the string to sign */
+    for (i = 0; i < f->npairs; i++) {
+        char *o = f->arena + f->used;
+        size_t n = 0;
+        if (i)
+            o[n++] = '&';
+        n += cs_form_escape(CS_KEY(f, i), f->pairs[i].klen, o + n);
+        o[n++] = '=';
+        n += cs_form_escape(CS_VAL(f, i), f->pairs[i].vlen, o + n);
+        f->used += n;
     }
+    *bodylen = f->used - *body;
 }
 
-/* Check (params, private_key), flatten params and sign them. */
+/* Check (params, private_key), flatten params into the state's scratch and sign them. */
 static cs_flat *sign_args(lua_State *L, char hex[CS_SIG_HEX + 1], size_t *body, size_t *bodylen)
 {
     size_t keylen;
@@ -77,9 +107,9 @@ static cs_flat *sign_args(lua_State *L, char hex[CS_SIG_HEX + 1], size_t *body, 
 
     luaL_checktype(L, 1, LUA_TTABLE);
     key = luaL_checklstring(L, 2, &keylen);
-    f = cs_flat_push(L);
+    f = cs_flat_scratch(L);
     cs_flatten(L, 1, f);
-    cs_sign_flat(L, f, key, keylen, hex, body, bodylen);
+    sign_flat(L, *(EVP_MD_CTX **)lua_touserdata(L, lua_upvalueindex(2)), f, key, keylen, hex, body, bodylen);
     return f;
 }
 
@@ -88,7 +118,7 @@ int cs_lua_sign(lua_State *L)
 {
     char hex[CS_SIG_HEX + 1];
 
-    sign_args(L, hex, NULL, NULL);
+    cs_flat_trim(sign_args(L, hex, NULL, NULL));
     lua_pushlstring(L, hex, CS_SIG_HEX);
     return 1;
 }
@@ -106,7 +136,8 @@ int cs_lua_encode(lua_State *L)
     bodylen += seplen;
     memcpy(f->arena + body + bodylen, hex, CS_SIG_HEX);
     bodylen += CS_SIG_HEX;
-    lua_pushlstring(L, f->arena + body, bodylen);
+    lua_pushlstring(L, f->arena + body, bodylen); /* copied before a GC step can run */
+    cs_flat_trim(f);
     lua_pushlstring(L, hex, CS_SIG_HEX);
     return 2;
 }

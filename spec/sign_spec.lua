@@ -166,3 +166,53 @@ describe("bad arguments raise a clear error", function()
     assert.has_error(function() core.encode({ Action = "x" }, {}) end)
   end)
 end)
+
+-- sign, encode and form_encode reuse one scratch buffer per Lua state (no allocation per call).
+describe("the reused signing scratch", function()
+  local params = { Action = "CreateCompShareInstance", Name = "scratch", Disks = { { IsBoot = true, Size = 40 } },
+                   Tags = { "a", "b" }, Price = 1.5, Count = 3 }
+  local expected_body, expected_sig = core.encode(params, "secret-key")
+
+  it("gives the same answer after a large table, after an error and after form_encode", function()
+    local big = {}
+    for i = 1, 20000 do big["K" .. i] = ("v"):rep(100) end
+    assert.are.equal(40, #core.sign(big, "secret-key"))      -- the scratch grows past its cap and is trimmed
+    assert.is_false(pcall(core.sign, { A = { "x" }, ["A.0"] = "y" }, "secret-key"))
+    assert.is_false(pcall(core.encode, { F = print }, "secret-key"))
+    assert.is_truthy(core.form_encode({ Z = "last" }):find("Z=last", 1, true))
+    local body, sig = core.encode(params, "secret-key")
+    assert.are.same({ expected_body, expected_sig }, { body, sig })
+    assert.are.equal(expected_sig, core.sign(params, "secret-key"))
+  end)
+
+  it("never leaves the private key in what form_encode or encode return next", function()
+    core.sign(params, "PRIVATE-KEY-XYZ")
+    assert.is_nil(core.form_encode({ A = "1" }):find("PRIVATE", 1, true))
+    assert.is_nil((core.encode({ A = "1" }, "k")):find("PRIVATE", 1, true))
+  end)
+
+  it("is not corrupted by a finalizer that signs while a call is copying its answer out", function()
+    local function finalizing(fn)
+      if newproxy then  -- LuaJIT: tables have no __gc
+        local p = newproxy(true)
+        getmetatable(p).__gc = fn
+        return p
+      end
+      return setmetatable({}, { __gc = fn })
+    end
+    local inner_ok = true
+    for _ = 1, 200 do
+      for _ = 1, 20 do
+        finalizing(function()
+          local b = core.encode({ Other = ("x"):rep(300) }, "other-key")
+          inner_ok = inner_ok and b:find("Other=xxx", 1, true) ~= nil
+        end)
+      end
+      local body, sig = core.encode(params, "secret-key")
+      assert.are.same({ expected_body, expected_sig }, { body, sig })
+      assert.are.equal("Count=3&Name=x", core.form_encode({ Name = "x", Count = 3 }))
+    end
+    collectgarbage()
+    assert.is_true(inner_ok)
+  end)
+end)

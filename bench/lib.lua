@@ -5,6 +5,33 @@ local lib = {}
 
 lib.KEYS = { public = "my_public_key", private = "my_private_key" }
 
+--- Where make builds the C floors (bench/c/*.c).
+lib.C_DIR = "build/bench/"
+
+--- The command prefix pinning a process (and its children) to one CPU: BENCH_CPU, else the
+-- last one; "" without taskset.
+function lib.pin()
+  if lib.pin_prefix == nil then
+    local cpu = os.getenv("BENCH_CPU")
+    if not cpu then
+      local p = io.popen("nproc 2>/dev/null")
+      cpu = tostring(math.max(0, (tonumber(p and p:read("*l") or "") or 1) - 1))
+      if p then p:close() end
+    end
+    local ok = os.execute("command -v taskset >/dev/null 2>&1")
+    lib.pin_prefix = (ok == true or ok == 0) and ("taskset -c " .. cpu .. " ") or ""
+  end
+  return lib.pin_prefix
+end
+
+--- The 1-, 5- and 15-minute load averages, as /proc/loadavg gives them.
+function lib.loadavg()
+  local f = io.open("/proc/loadavg")
+  local text = f and f:read("*l") or "?"
+  if f then f:close() end
+  return (text:match("^(%S+ %S+ %S+)") or text)
+end
+
 --- Seconds since an arbitrary start (monotonic).
 lib.clock = core.monotonic
 
@@ -113,6 +140,7 @@ function lib.server()
     log_level = "warn",
     server = ([[
     access_log off;
+    keepalive_requests 1000000;  # one connection for every call of a run (the default closes after 1000)
     location = / {
       default_type application/json;
       add_header X-UCLOUD-REQUEST-UUID bench-fixed;

@@ -9,6 +9,9 @@ local json = require "cjson"
 local lib = require "lib"
 
 local SECTIONS = { "sign", "sequential", "concurrency", "memory", "workflow" }
+-- Sections run on one CPU (with everything they start: nginx, the C floors): a sequential
+-- client and its local server waking each other across CPUs pay ~40 us per call for it.
+local PINNED = { sign = true, sequential = true }
 
 local function parse(argv)
   local ctx = { smoke = false, only = {} }
@@ -24,7 +27,8 @@ local function parse(argv)
   -- Sizes: the issue's in a full run, tiny ones that still exercise every path in a smoke run.
   ctx.seconds = ctx.smoke and 0.02 or 0.3      -- per timing round of the rate measurements
   ctx.repeats = ctx.smoke and 1 or 5           -- rounds; the median is reported
-  ctx.calls = ctx.smoke and 50 or 5000         -- section 2
+  ctx.rounds = ctx.smoke and 1 or 7            -- rotated rounds of the floor comparisons; medians
+  ctx.calls = ctx.smoke and 50 or 10000        -- section 2, per contender and round
   ctx.batch = ctx.smoke and 20 or 200          -- section 3
   ctx.memory = ctx.smoke and { 100, 400 } or { 1000, 20000 } -- section 4
   return ctx
@@ -85,8 +89,8 @@ local function run_all(ctx)
     local wanted = false
     for _, o in ipairs(ctx.only) do wanted = wanted or o == name end
     if wanted then
-      local ok, out = pcall(lib.capture, ("%s bench/run.lua --section %s%s"):format(
-        lib.interpreter(), name, ctx.smoke and " --smoke" or ""))
+      local ok, out = pcall(lib.capture, ("%s%s bench/run.lua --section %s%s"):format(
+        PINNED[name] and lib.pin() or "", lib.interpreter(), name, ctx.smoke and " --smoke" or ""))
       local rows = ok and json.decode(out:match("[^\n]*$"))
       if not rows then
         failed = true
@@ -99,8 +103,9 @@ local function run_all(ctx)
       end
     end
   end
-  print(("compshare-lua benchmark (%s, %s, %s)"):format(ctx.smoke and "smoke sizes" or "full sizes",
-    (jit and jit.version) or _VERSION, os.date("!%Y-%m-%d %H:%M UTC")))
+  print(("compshare-lua benchmark (%s, %s, %s, load average %s, pinned sections on %s)"):format(
+    ctx.smoke and "smoke sizes" or "full sizes", (jit and jit.version) or _VERSION, os.date("!%Y-%m-%d %H:%M UTC"),
+    lib.loadavg(), lib.pin() ~= "" and ("CPU " .. lib.pin():match("%-c (%d+)")) or "no CPU (no taskset)"))
   print_table(all)
   os.exit(failed and 1 or 0)
 end

@@ -1,6 +1,7 @@
 # bench.mk - the benchmark suite (issue 7); see BENCHMARKS.md.
 #   make bench         full sizes: every section on Lua 5.4; signing and sequential calls also on LuaJIT
 #   make bench-smoke   tiny sizes, a few seconds: proves every section still runs; part of make test
+# The floors the figures are measured against are small C programs (bench/c/), built here.
 
 BENCH_PATH := bench/?.lua;$(LPATH)
 BENCH_54   := LUA_PATH='$(BENCH_PATH)' LUA_CPATH='build/5.4/?.so;;' $(LUA54) bench/run.lua
@@ -9,15 +10,21 @@ BENCH_JIT  := LUA_PATH='$(BENCH_PATH)' LUA_CPATH='build/jit/?.so;;' $(LUAJIT) be
 TEST_TARGETS += bench-smoke
 DEBIAN_PKGS  += lua-socket curl nginx libnginx-mod-http-lua   # the bench's nginx harness and curl floor
 
+BENCH_C    := build/bench/curl_loop build/bench/socket_loop build/bench/sha1_loop
+
 .PHONY: bench bench-smoke
 
-bench: build
+build/bench/%: bench/c/%.c bench/c/slurp.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=c99 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+
+bench: build $(BENCH_C)
 	@$(BENCH_54)
 	@echo
 	@$(BENCH_JIT) sign sequential
 	@echo; echo "bench/prepare.lua (validated call preparation):"
 	@LUA_PATH='$(BENCH_PATH)' LUA_CPATH='build/5.4/?.so;;' $(LUA54) bench/prepare.lua
 
-bench-smoke: build
+bench-smoke: build $(BENCH_C)
 	@$(BENCH_54) --smoke
 	@$(BENCH_JIT) --smoke sign sequential

@@ -136,6 +136,7 @@ lib.IMAGES_BODY = '{"Action":"DescribeCompShareImagesResponse","RetCode":0,"Tota
 function lib.server()
   if lib.srv then return lib.srv end
   local bench_dir = lib.capture("pwd -P") .. "/bench/"
+  lib.files = lib.capture("mktemp -d /tmp/compshare-bench-files.XXXXXX")
   lib.srv = require("support.nginx").start {
     log_level = "warn",
     server = ([[
@@ -156,7 +157,12 @@ function lib.server()
     }
     location = /ngx_batch {
       content_by_lua_block { dofile("%sngx_batch.lua").handle() }
-    }]]):format(lib.IMAGES_BODY, bench_dir),
+    }
+    location /files/ {
+      alias %s/;
+      default_type application/json;
+      error_page 405 =200 $uri;  # static files answer a POST too
+    }]]):format(lib.IMAGES_BODY, bench_dir, lib.files),
   }
   return lib.srv
 end
@@ -164,7 +170,33 @@ end
 --- Stops what the run started.
 function lib.cleanup()
   if lib.srv then lib.srv.stop() end
-  lib.srv = nil
+  if lib.files then os.execute("rm -rf " .. lib.sh_quote(lib.files)) end
+  lib.srv, lib.files = nil, nil
+end
+
+--- A DescribeCompShareImages answer of about `bytes` bytes (images like IMAGES_BODY's).
+function lib.images_body(bytes)
+  local parts, size, i = {}, 0, 0
+  while size < bytes do
+    i = i + 1
+    local item = ('{"CompShareImageId":"compshareImage-%08d","Name":"Image %d CUDA 12.1","ImageType":"Custom",'
+      .. '"Status":"Available","Size":%d,"Author":"user-%d","Price":%d.5,"Tags":["CUDA","PyTorch","n%d"],'
+      .. '"Softwares":{"CUDAVersion":"12.1","Applications":["JupyterLab","ComfyUI"]},"CreateTime":%d}')
+      :format(i, i, 40 + i % 7, i % 97, i % 5, i, 1700000000 + i)
+    parts[i] = item
+    size = size + #item + 1
+  end
+  return ('{"Action":"DescribeCompShareImagesResponse","RetCode":0,"TotalCount":%d,"ImageSet":[%s]}')
+    :format(i, table.concat(parts, ","))
+end
+
+--- Writes `text` as the file `name` that the bench nginx serves at /files/<name>; returns its URL.
+function lib.serve_file(name, text)
+  local srv = lib.server()
+  local f = assert(io.open(lib.files .. "/" .. name, "wb"))
+  f:write(text)
+  f:close()
+  return srv.url .. "files/" .. name
 end
 
 return lib

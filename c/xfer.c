@@ -3,12 +3,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "xfer.h"
 
-#define SMALL_BUFFER ((size_t)1024 * 1024) /* larger buffers are freed after each use */
+#define SMALL_BUFFER ((size_t)256 * 1024) /* larger buffers are freed after each use */
 
 /* ---- buffers and callbacks ---------------------------------------------------- */
+
+/* Room in b for `need` bytes in all; -1 when out of memory. */
+static int buf_reserve(cs_buf *b, size_t need)
+{
+    size_t cap = b->cap ? b->cap : 16384;
+    char *data;
+    if (need <= b->cap)
+        return 0;
+    while (cap < need)
+        cap *= 2;
+    data = realloc(b->data, cap);
+    if (!data)
+        return -1;
+    b->data = data;
+    b->cap = cap;
+    return 0;
+}
 
 static int buf_append(cs_xfer *x, cs_buf *b, const char *p, size_t len)
 {
@@ -16,18 +34,9 @@ static int buf_append(cs_xfer *x, cs_buf *b, const char *p, size_t len)
         x->too_big = 1;
         return -1;
     }
-    if (b->len + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 16384;
-        char *data;
-        while (cap < b->len + len)
-            cap *= 2;
-        data = realloc(b->data, cap);
-        if (!data) {
-            x->no_memory = 1;
-            return -1;
-        }
-        b->data = data;
-        b->cap = cap;
+    if (buf_reserve(b, b->len + len) != 0) {
+        x->no_memory = 1;
+        return -1;
     }
     memcpy(b->data + b->len, p, len);
     b->len += len;
@@ -47,12 +56,36 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     return buf_append(x, &x->body, p, size * n) == 0 ? size * n : 0;
 }
 
+/* A Content-Length sizes the body buffer once (no doubling and copying while it arrives);
+ * the claim is trusted only up to CS_MAX_BODY, past which on_body refuses the body anyway. */
+static void presize_body(cs_xfer *x, const char *p, const char *end)
+{
+    size_t n = 0;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        n = n * 10 + (size_t)(*p - '0');
+        if (n > CS_MAX_BODY)
+            return;
+    }
+    if (!x->nobody && n > x->body.cap) {
+        char *data = realloc(x->body.data, n);
+        if (data) { /* else on_body grows it as usual, or fails */
+            x->body.data = data;
+            x->body.cap = n;
+        }
+    }
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     cs_xfer *x = ud;
-    if (size * n >= 5 && memcmp(p, "HTTP/", 5) == 0)
+    size_t len = size * n;
+    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0)
         x->head.len = 0; /* a new response (after 100 Continue): forget the last one */
-    return buf_append(x, &x->head, p, size * n) == 0 ? size * n : 0;
+    else if (len > 15 && (p[0] == 'C' || p[0] == 'c') && strncasecmp(p, "content-length:", 15) == 0)
+        presize_body(x, p + 15, p + len);
+    return buf_append(x, &x->head, p, len) == 0 ? len : 0;
 }
 
 /* ---- the request table ---------------------------------------------------------- */
@@ -308,6 +341,7 @@ CURLcode cs_xfer_prepare(lua_State *L, int idx, int pos, const cs_xfer_opts *o, 
     add_headers(L, top + 4, x);
     x->body.len = x->head.len = 0;
     x->too_big = x->no_memory = 0;
+    x->nobody = !r.body && strcmp(r.method, "HEAD") == 0; /* set_method sets NOBODY for it */
     x->errbuf[0] = '\0';
     lua_replace(L, top + 1); /* the body (or nil) stays referenced */
     lua_settop(L, top + 1);

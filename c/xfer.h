@@ -26,6 +26,7 @@ typedef struct {
 typedef struct {
     CURL *easy;
     struct curl_slist *headers;
+    int nobody;             /* a HEAD request: its Content-Length sizes no buffer */
     cs_buf body, head;
     int too_big, no_memory; /* why a write callback stopped the transfer */
     int in_multi;           /* added to the session's multi handle */

@@ -18,6 +18,13 @@ local SERVER = [==[
         ngx.print("got:" .. body)
       }
     }
+    location = /sized {
+      content_by_lua_block {
+        local n = tonumber(ngx.var.arg_n)
+        ngx.header["Content-Length"] = n
+        if ngx.req.get_method() ~= "HEAD" then ngx.print(("0123456789"):rep(math.floor(n / 10) + 1):sub(1, n)) end
+      }
+    }
     location = /wait { content_by_lua_block { ngx.sleep(0.3) ngx.print("late") } }
 ]==]
 
@@ -43,6 +50,17 @@ describe("a reused easy handle", function()
     assert.are.same({ "PUT", "2", "got:xy" }, echo { method = "PUT", body = "xy" })
     assert.are.same({ "POST", "0", "got:" }, echo { method = "POST" })         -- no custom method left
     assert.are.same({ "GET", "0", "got:" }, echo { method = "GET" })
+  end)
+
+  it("receives bodies sized from Content-Length whole, large after small and small after large", function()
+    for _, n in ipairs { 10, 300000, 5, 2000000, 0, 70000 } do
+      local res = assert(session:request { url = srv.url .. "sized?n=" .. n, method = "GET" })
+      assert.are.equal(n, #res.body)
+      assert.are.equal(("0123456789"):rep(math.floor(n / 10) + 1):sub(1, n), res.body)
+    end
+    -- a HEAD's Content-Length (here 60 MB) describes a body that never comes: no buffer for it
+    local res = assert(session:request { url = srv.url .. "sized?n=60000000", method = "HEAD" })
+    assert.are.same({ 200, "60000000", "" }, { res.status, res.headers["content-length"], res.body })
   end)
 
   it("sends short, long and empty header values", function()

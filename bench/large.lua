@@ -15,7 +15,7 @@ local function per_call(fn, reps)
 end
 
 return function(ctx)
-  local srv = lib.server()
+  lib.server()
   local rows = {}
   for _, size in ipairs(SIZES) do
     local label, bytes = size[1], ctx.smoke and size[2] / 64 or size[2]

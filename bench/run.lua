@@ -1,5 +1,5 @@
 --- The benchmark runner: `make bench` (full sizes) and `make bench-smoke` (tiny sizes).
---   lua5.4 bench/run.lua [--smoke] [section ...]     sections: sign sequential concurrency memory workflow large
+--   lua5.4 bench/run.lua [--smoke] [section ...]     sections: sign sequential concurrency memory workflow large nginx
 -- Prints one table; every figure is a ratio against a baseline measured in the
 -- same run. Each section runs in a fresh process of the same interpreter
 -- (`--section NAME`, which prints its rows as JSON), so one section's heap
@@ -8,7 +8,7 @@
 local json = require "cjson"
 local lib = require "lib"
 
-local SECTIONS = { "sign", "sequential", "concurrency", "memory", "workflow", "large" }
+local SECTIONS = { "sign", "sequential", "concurrency", "memory", "workflow", "large", "nginx" }
 -- Sections run on one CPU (with everything they start: nginx, the C floors): a sequential
 -- client and its local server waking each other across CPUs pay ~40 us per call for it.
 local PINNED = { sign = true, sequential = true, large = true }

@@ -78,6 +78,18 @@ function fake_ngx.new(handler)
     return take(conn, pattern)
   end
 
+  function Sock:receiveuntil(pattern)
+    return function()
+      fake.clock = fake.clock + (fake.tick or 0)
+      local conn = self.conn
+      local i = conn.inbuf:find(pattern, 1, true)
+      if not i then return nil, conn.err, take(conn, #conn.inbuf) end
+      local data = take(conn, i - 1)
+      take(conn, #pattern)
+      return data
+    end
+  end
+
   function Sock:receiveany(max)
     local conn = self.conn
     if conn.inbuf == "" then return nil, conn.err end

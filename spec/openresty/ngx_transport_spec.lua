@@ -94,6 +94,30 @@ describe("compshare.transport.ngx", function()
     assert.is_nil(res.headers["X-UCloud-Request-UUID"])
   end)
 
+  it("parses the head read in one piece: spaces around values, empty values, a bare status line", function()
+    serve(ok_response("a", "X-Pad:   v  w \t\r\nX-Empty:\r\nX-Tab:\tt\r\n"),
+          "HTTP/1.1 204 No Content\r\n\r\n", "HTTP/1.1 200\r\nContent-Length: 1\r\n\r\nb")
+    local t = transport.new()
+    local res = assert(t(req()))
+    assert.same({ "v  w", "", "t", "a" }, { res.headers["x-pad"], res.headers["x-empty"], res.headers["x-tab"], res.body })
+    res = assert(t(req()))
+    assert.same({ 204, "" }, { res.status, res.body })
+    res = assert(t(req()))
+    assert.same({ 200, "b" }, { res.status, res.body })
+  end)
+
+  it("refuses a head that is not HTTP: a bad status line, a header line without a colon, a folded line", function()
+    for _, head in ipairs { "SMTP ready\r\nX: 1", "HTTP/1.1 200 OK\r\nNo colon here",
+                            "HTTP/1.1 200 OK\r\nX-A: 1\r\n  folded" } do
+      serve(head .. "\r\n\r\nbody")
+      local res, err = transport.new()(req())
+      assert.is_nil(res)
+      assert.equal("transport", err.kind)
+      assert.is_truthy(err.message:find("bad status line", 1, true) or err.message:find("bad header line", 1, true),
+                       err.message)
+    end
+  end)
+
   it("reads a chunked body with chunk extensions and trailers, and keeps the connection", function()
     serve("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
       .. "5;name=x\r\nhello\r\n1A\r\n" .. ("z"):rep(26) .. "\r\n0\r\nX-Trailer: t\r\n\r\n", ok_response("again"))
@@ -145,18 +169,18 @@ describe("compshare.transport.ngx", function()
   end)
 
   it("keeps one deadline for the whole call: each read gets the time left", function()
-    serve("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n\r\nok")
+    serve("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n\r\nok")
     fake.tick = 1
     assert(transport.new()(req { timeout = 5 }))
-    -- send; status line, 2 header lines, blank line, body: 1 s per read
-    assert.same({ 5000, 5000, 4000, 3000, 2000, 1000 }, fake.sockets[1].timeout_log)
+    -- send; the interim head, the final head (each read whole), the body: 1 s per read
+    assert.same({ 5000, 5000, 4000, 3000 }, fake.sockets[1].timeout_log)
   end)
 
   it("gives reads past the deadline 1 ms, never 0 (which would mean no timeout)", function()
-    serve("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    serve("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
     fake.tick = 3
     assert(transport.new()(req { timeout = 5 }))
-    assert.same({ 5000, 5000, 2000, 1, 1 }, fake.sockets[1].timeout_log)
+    assert.same({ 5000, 5000, 2000, 1 }, fake.sockets[1].timeout_log)
   end)
 
   it("reports a read timeout as kind timeout, sent", function()

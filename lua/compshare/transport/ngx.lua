@@ -125,6 +125,32 @@ local function read_headers(sock)
   end
 end
 
+local find, byte = string.find, string.byte
+
+--- One response head (status line and header lines) read with a single `receiveuntil` and
+-- parsed in one pass -> version, status, { lower-case name = value }. When a read fails:
+-- nil, err, partial (what came before the failure); when the head is not HTTP: nil, message,
+-- nil, "status" or "header".
+local function read_head(sock, deadline)
+  sock:settimeout(left_ms(deadline))
+  local text, err, partial = sock:receiveuntil("\r\n\r\n")()
+  if not text then return nil, err, partial end
+  local version, status, pos = text:match("^HTTP/(%d%.%d) (%d%d%d)[^\r\n]*()")
+  if not version then return nil, ("%q"):format(text:match("^[^\r\n]*"):sub(1, 80)), nil, "status" end
+  local headers, n = {}, #text
+  while pos <= n do
+    local _, e, name, value = find(text, "^\r?\n([^:%s]+)[ \t]*:[ \t]*([^\r\n]*)", pos)
+    if not e then return nil, "bad header line", nil, "header" end
+    local last = byte(value, -1)
+    if last == 32 or last == 9 then value = value:match("^(.-)%s*$") end
+    name = name:lower()
+    local seen = headers[name]
+    headers[name] = seen and (seen .. ", " .. value) or value
+    pos = e + 1
+  end
+  return version, tonumber(status), headers
+end
+
 local function read_chunked(sock, max_body)
   local parts, total = {}, 0
   while true do
@@ -261,24 +287,18 @@ function ngx_transport.new(opts)
     sock:settimeout(left_ms(deadline))
     local _, err = sock:send({ head, body })
     if err then return fail("transport", "sending to", err, true) end
-    local rd = reader(sock, deadline)
-    local line, partial
-    line, err, partial = rd:receive("*l")
-    if not line then return fail("transport", "reading from", err, partial == "") end
-    local version, status = line:match("^HTTP/(%d%.%d) (%d%d%d)")
-    status = tonumber(status)
-    local headers
-    while status do
-      headers, err = read_headers(rd)
-      if not headers then return fail("transport", "reading headers from", err) end
-      if status >= 200 then break end
-      line, err = rd:receive("*l")  -- skip an interim 1xx answer
-      if not line then return fail("transport", "reading from", err) end
-      version, status = line:match("^HTTP/(%d%.%d) (%d%d%d)")
-      status = tonumber(status)
-    end
-    if not status then return fail("transport", "bad status line from", ("%q"):format(line:sub(1, 80))) end
-    local res_body, delimited = read_body(rd, req.method or "POST", status, headers, max_body)
+    local version, status, headers, what
+    local first = true
+    repeat  -- an interim 1xx answer is skipped
+      version, status, headers, what = read_head(sock, deadline)
+      if not version then  -- status: the error; headers: what came before a failed read
+        if what == "status" then return fail("transport", "bad status line from", status) end
+        if what == "header" then return fail("transport", "reading headers from", status) end
+        return fail("transport", "reading from", status, first and headers == "")
+      end
+      first = false
+    until status >= 200
+    local res_body, delimited = read_body(reader(sock, deadline), req.method or "POST", status, headers, max_body)
     if not res_body then return fail("transport", "reading body from", delimited) end
     if delimited and not fresh and keep_alive(version, headers) then
       sock:setkeepalive(idle_ms, pool_size)

@@ -78,7 +78,6 @@ CS_EXPORT int luaopen_compshare_core(lua_State *L);
 CS_EXPORT int luaopen_compshare_core(lua_State *L)
 {
     const luaL_Reg *r;
-    cs_sign_init(L);
     cs_newlib(L, funcs);
     cs_flat_push(L);
     cs_sign_push_digest(L);

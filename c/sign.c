@@ -8,45 +8,49 @@
 
 #define DIGEST_MT "compshare.digest"
 
-static const EVP_MD *sha1_md;
-
-void cs_sign_init(lua_State *L)
-{
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-    if (sha1_md == NULL) /* fetched once: EVP_sha1() makes every EVP_DigestInit_ex fetch it again */
-        sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
-#endif
-    if (sha1_md == NULL)
-        sha1_md = EVP_sha1();
-    if (sha1_md == NULL)
-        luaL_error(L, "compshare: OpenSSL has no SHA1");
-}
+/* The state's SHA1: one context reused by every signature, and the digest fetched once
+ * (OpenSSL 3: EVP_sha1() makes every EVP_DigestInit_ex fetch it again). */
+typedef struct {
+    EVP_MD_CTX *ctx;
+    EVP_MD *fetched; /* freed with the state; NULL before OpenSSL 3 */
+    const EVP_MD *md;
+} digest;
 
 static int digest_gc(lua_State *L)
 {
-    EVP_MD_CTX **ctx = (EVP_MD_CTX **)lua_touserdata(L, 1);
-    EVP_MD_CTX_free(*ctx);
-    *ctx = NULL;
+    digest *d = (digest *)lua_touserdata(L, 1);
+    EVP_MD_CTX_free(d->ctx);
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    EVP_MD_free(d->fetched);
+#endif
+    memset(d, 0, sizeof *d);
     return 0;
 }
 
 void cs_sign_push_digest(lua_State *L)
 {
-    EVP_MD_CTX **ctx = (EVP_MD_CTX **)lua_newuserdata(L, sizeof *ctx);
-    *ctx = NULL;
+    digest *d = (digest *)lua_newuserdata(L, sizeof *d);
+    memset(d, 0, sizeof *d);
     if (luaL_newmetatable(L, DIGEST_MT)) {
         lua_pushcfunction(L, digest_gc);
         lua_setfield(L, -2, "__gc");
     }
     lua_setmetatable(L, -2);
-    if ((*ctx = EVP_MD_CTX_new()) == NULL)
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    d->md = d->fetched = EVP_MD_fetch(NULL, "SHA1", NULL);
+#endif
+    if (d->md == NULL)
+        d->md = EVP_sha1();
+    if (d->md == NULL)
+        luaL_error(L, "compshare: OpenSSL has no SHA1");
+    if ((d->ctx = EVP_MD_CTX_new()) == NULL)
         luaL_error(L, "compshare: out of memory");
 }
 
-/* Sign the flat pairs with ctx; writes 40 hex chars and a NUL into hex. When body is not
+/* Sign the flat pairs with d; writes 40 hex chars and a NUL into hex. When body is not
  * NULL, the form body (without Signature) is then written to f's arena and its offset and
  * length returned through body/bodylen. */
-static void sign_flat(lua_State *L, EVP_MD_CTX *ctx, cs_flat *f, const char *key, size_t keylen,
+static void sign_flat(lua_State *L, const digest *d, cs_flat *f, const char *key, size_t keylen,
                       char hex[CS_SIG_HEX + 1], size_t *body, size_t *bodylen)
 {
     static const char digits[] = "0123456789abcdef";
@@ -71,9 +75,9 @@ static void sign_flat(lua_State *L, EVP_MD_CTX *ctx, cs_flat *f, const char *key
         out += f->pairs[i].vlen;
     }
     memcpy(out, key, keylen);
-    ok = EVP_DigestInit_ex(ctx, sha1_md, NULL) &&
-         EVP_DigestUpdate(ctx, f->arena + text, (size_t)(out - (f->arena + text)) + keylen) &&
-         EVP_DigestFinal_ex(ctx, md, &mdlen);
+    ok = EVP_DigestInit_ex(d->ctx, d->md, NULL) &&
+         EVP_DigestUpdate(d->ctx, f->arena + text, (size_t)(out - (f->arena + text)) + keylen) &&
+         EVP_DigestFinal_ex(d->ctx, md, &mdlen);
     memset(out, 0, keylen); /* no copy of the private key stays in the arena */
     if (!ok)
         luaL_error(L, "compshare: SHA1 failed");
@@ -109,7 +113,7 @@ static cs_flat *sign_args(lua_State *L, char hex[CS_SIG_HEX + 1], size_t *body, 
     key = luaL_checklstring(L, 2, &keylen);
     f = cs_flat_scratch(L);
     cs_flatten(L, 1, f);
-    sign_flat(L, *(EVP_MD_CTX **)lua_touserdata(L, lua_upvalueindex(2)), f, key, keylen, hex, body, bodylen);
+    sign_flat(L, (const digest *)lua_touserdata(L, lua_upvalueindex(2)), f, key, keylen, hex, body, bodylen);
     return f;
 }
 

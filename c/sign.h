@@ -12,10 +12,8 @@
 int cs_lua_sign(lua_State *L);
 int cs_lua_encode(lua_State *L);
 
-/* Called once from luaopen: fetch the SHA1 implementation. */
-void cs_sign_init(lua_State *L);
-
-/* Push the state's reusable SHA1 context (a userdata; __gc frees it). */
+/* Push the state's reusable SHA1 context and digest (a userdata; __gc frees them);
+ * raises when OpenSSL has no SHA1. */
 void cs_sign_push_digest(lua_State *L);
 
 #endif

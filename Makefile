@@ -24,7 +24,7 @@ CORE_54     := build/5.4/compshare/core.so
 CORE_JIT    := build/jit/compshare/core.so
 MODFLAGS    := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden
 
-DEBIAN_PKGS := lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev liblua5.1-0-dev lua-cjson lua-busted \
+DEBIAN_PKGS := lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev liblua5.1-0-dev lua-cjson lua-busted lua-socket \
                luarocks lua-check libcurl4-openssl-dev libssl-dev nginx libnginx-mod-http-lua \
                cppcheck valgrind pkg-config curl
 

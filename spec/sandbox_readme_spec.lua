@@ -1,0 +1,107 @@
+-- README's snippets, extracted and run as written on the sandbox: the quick
+-- start and the workflow (through `compshare-lua --sandbox run` and through
+-- plain Lua with the sandbox as the transport), and the "Try everything
+-- offline" shell blocks against a `compshare-lua sandbox --listen` server
+-- (only the port differs: a free one instead of 8900).
+local sh = require "support.sh"
+local srv = require "support.sandbox_server"
+
+local RUNTIME = srv.RUNTIME
+local NO_KEYS = "env -u UCLOUD_PUBLIC_KEY -u UCLOUD_PRIVATE_KEY -u COMPSHARE_PUBLIC_KEY -u COMPSHARE_PRIVATE_KEY "
+  .. "COMPSHARE_CONFIG_FILE=/nonexistent HOME=/nonexistent "
+
+--- The fenced blocks of README.md under each "## " heading: blocks[heading] = { {lang=, text=}, ... }.
+local function readme_blocks()
+  local blocks, heading = {}, ""
+  local lang, buf
+  for line in (sh.read("README.md") .. "\n"):gmatch("([^\n]*)\n") do
+    if buf then
+      if line:match("^```%s*$") then
+        blocks[heading] = blocks[heading] or {}
+        table.insert(blocks[heading], { lang = lang, text = table.concat(buf, "\n") .. "\n" })
+        buf = nil
+      else
+        buf[#buf + 1] = line
+      end
+    elseif line:match("^```") then
+      lang, buf = line:match("^```(%w*)"), {}
+    elseif line:match("^## ") then
+      heading = line:sub(4)
+    end
+  end
+  return blocks
+end
+
+local function of_lang(list, lang)
+  local out = {}
+  for _, b in ipairs(list or {}) do if b.lang == lang then out[#out + 1] = b.text end end
+  return out
+end
+
+local function run_lua(text, cmd)
+  local file = os.tmpname() .. ".lua"
+  sh.write(file, text)
+  local out = sh.capture(cmd:format(sh.quote(file)) .. " 2>&1; echo rc=$?")
+  os.remove(file)
+  return out
+end
+
+describe("README, run as written on the sandbox", function()
+  local blocks = readme_blocks()
+  local quick = of_lang(blocks["Quick start (Lua)"], "lua")
+  local flow = of_lang(blocks["Workflows"], "lua")
+
+  it("has the snippets this spec runs", function()
+    assert.equal(2, #quick)
+    assert.is_truthy(quick[2]:find("compshare.sandbox", 1, true))
+    assert.is_truthy(flow[1]:find("snapshot_and_publish", 1, true))
+  end)
+
+  it("quick start + workflow: compshare-lua --sandbox run quickstart.lua", function()
+    local out = run_lua(quick[1] .. flow[1], NO_KEYS .. RUNTIME .. " --sandbox run %s")
+    assert.matches("rc=0$", out)
+    assert.matches("compshareImage%-sys%-ubuntu2204%-cuda121\tUbuntu 22%.04 CUDA 12%.1", out)
+    assert.matches("published\tcompshareImage%-sbx%d+\tfrom\tuhost%-sbx%d+", out)
+  end)
+
+  it("quick start in plain Lua with the sandbox as the transport", function()
+    local script = quick[1]:gsub("local client = compshare%.new %b{}\n", function() return quick[2] end, 1)
+    assert.is_truthy(script:find("compshare.sandbox", 1, true))
+    local out = run_lua(script, NO_KEYS .. "LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/5.4/?.so;;' lua5.4 %s")
+    assert.matches("rc=0$", out)
+    assert.matches("Ubuntu 22%.04 %(VM%)", out)
+  end)
+
+  describe("Try everything offline", function()
+    local shell = of_lang(blocks["Try everything offline"], "sh")
+    local s
+    before_each(function() s = srv.start { "--speed", "20" } end)
+    after_each(function() s.stop() end)
+
+    local function with_port(text)
+      return (text:gsub("127%.0%.0%.1:8900", "127.0.0.1:" .. s.port):gsub("\ncompshare%-lua ", "\n" .. RUNTIME .. " ")
+        :gsub("^%s*compshare%-lua ", RUNTIME .. " "):gsub("\n  compshare%-lua ", "\n  " .. RUNTIME .. " "))
+    end
+
+    it("starts with the command the README shows", function()
+      assert.matches("^compshare%-lua sandbox %-%-listen 127%.0%.0%.1:8900", shell[1])
+    end)
+
+    it("signed curl calls", function()
+      local out = sh.capture("sh -c " .. sh.quote(with_port(shell[2])) .. " 2>&1; echo rc=$?")
+      assert.matches("rc=0$", out)
+      local n = 0
+      for _ in out:gmatch('"RetCode":0') do n = n + 1 end
+      assert.equal(3, n, out)
+      assert.matches('"UHostIds":%["uhost%-sbx%d+"%]', out)
+      assert.matches('"State":"Initializing"', out)
+    end)
+
+    it("this library over real HTTP: examples/snapshot_and_publish.lua", function()
+      local out = sh.capture(NO_KEYS .. "sh -c " .. sh.quote(with_port(shell[3])) .. " 2>&1; echo rc=$?")
+      assert.matches("rc=0$", out)
+      assert.matches("snapshot_and_publish on the service", out)     -- the keys are set: it talks HTTP
+      assert.matches("image:%s+compshareImage%-sbx%d+ %(published", out)
+    end)
+  end)
+end)

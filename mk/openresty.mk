@@ -4,5 +4,5 @@
 TEST_TARGETS += test-openresty
 DEBIAN_PKGS += openssl ca-certificates lua-socket
 
-test-openresty: $(CORE_JIT)
+test-openresty: $(CORE_JIT) build/bin/compshare-lua
 	LUA_PATH='$(LPATH)' LUA_CPATH='build/5.4/?.so;;' $(BUSTED) --lua=$(LUA54) -o utfTerminal -p _e2e spec/openresty

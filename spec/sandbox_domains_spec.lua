@@ -220,6 +220,14 @@ describe("sandbox disks", function()
 end)
 
 describe("sandbox images", function()
+  it("take the SDK-only Framework and Softwares (JSON text) of UpdateCompShareImage", function()
+    local c, _, ids = fx.world()
+    assert(c:call("UpdateCompShareImage", { CompShareImageId = ids.CompShareImageId, Framework = "JAX",
+      Softwares = '{"CUDAVersion":"12.4"}' }))
+    local soft = assert(c:call("DescribeCompShareCustomImages", {})).ImageSet[1].Softwares
+    assert.same({ "JAX", "12.4" }, { soft.Framework, soft.CUDAVersion })
+  end)
+
   it("keep Description, copy, share with accounts and terminate", function()
     local c, sb, ids = fx.world()
     local img = assert(c:call("DescribeCompShareCustomImages", { CompShareImageId = ids.CompShareImageId })).ImageSet[1]
@@ -260,6 +268,12 @@ describe("sandbox publishing", function()
   it("publishes without Price, reviews, then lists the image in the community", function()
     local c, sb, ids = fx.world()
     local before = assert(c:call("DescribeCommunityImages", {})).TotalCount
+    -- the validator's rules, not the sandbox's own: v1..2 is no version name, and Tags take 3
+    local err = refused(CODES.invalid_param, c:call("PublishCompShareImage", { CompShareImageId = ids.CompShareImageId,
+      VersionName = "v1..2" }))
+    assert.matches("VersionName", err.message)
+    refused(CODES.invalid_param, c:call("PublishCompShareImage", { CompShareImageId = ids.CompShareImageId,
+      Tags = { "a", "b", "c", "d" } }))
     assert(c:call("PublishCompShareImage", { CompShareImageId = ids.CompShareImageId, Tags = { "a", "b" },
       CommunityImageName = "My env", Description = "ready" }))
     local img = assert(c:call("DescribeCompShareCustomImages", { CompShareImageId = ids.CompShareImageId })).ImageSet[1]

@@ -3,7 +3,9 @@
 --
 --   upstream nginx: the signature-verifying API stand-in (support.verify_server)
 --     on http, the same on https (a throwaway self-signed cert made here),
---     /slow (answers after 500 ms) and /sandbox (compshare.sandbox over HTTP);
+--     /slow (answers after 500 ms);
+--   `compshare-lua sandbox --listen`: the sandbox over HTTP, for the example handler
+--     (as README's "Try everything offline" points examples/openresty at it);
 --   nginx under test: one process (a single worker), spec/openresty/e2e_app.lua
 --     and the example handler from examples/openresty/, credentials and base URL
 --     through `env` directives.
@@ -12,6 +14,7 @@
 local socket = require "socket"
 local json = require "cjson"
 local nginx = require "support.nginx"
+local sandbox_server = require "support.sandbox_server"
 
 local PUBLIC_KEY, PRIVATE_KEY = "my_public_key", "my_private_key"
 
@@ -68,7 +71,7 @@ local function wait_for(pred, seconds)
 end
 
 describe("compshare inside nginx (cosockets)", function()
-  local upstream, under_test, dir, port
+  local upstream, under_test, dir, port, sandbox
 
   setup(function()
     local root = capture("pwd -P")
@@ -85,13 +88,13 @@ describe("compshare inside nginx (cosockets)", function()
         ("listen 127.0.0.1:%d ssl;"):format(tls_port),
         ("ssl_certificate %s; ssl_certificate_key %s;"):format(cert, key),
         "location = /slow { access_by_lua_block { ngx.sleep(0.5) } " .. handle .. " }",
-        "location = /sandbox { content_by_lua_block {",
-        "  require('openresty.sandbox_http').serve { instance_boot = 0.3, instance_stop = 0.2, image_make = 1 } } }",
         "location = /fixed { default_type application/json;",
         "  return 200 '{\"Action\":\"DescribeCompShareImagesResponse\",\"RetCode\":0,\"Fixed\":true}'; }",
       }, "\n"),
     }
     local base = upstream.url
+    sandbox = sandbox_server.start { "--duration", "instance_boot=0.3", "--duration", "instance_stop=0.2",
+      "--duration", "image_make=1" }
     local ok, srv = pcall(nginx.start, {
       tmpdir = dir,
       main = table.concat({
@@ -99,7 +102,7 @@ describe("compshare inside nginx (cosockets)", function()
         "env UCLOUD_PRIVATE_KEY=" .. PRIVATE_KEY .. ";",
         "env UCLOUD_REGION=cn-wlcb;",
         "env UCLOUD_ZONE=cn-wlcb-01;",
-        "env UCLOUD_API_BASE_URL=" .. base .. "sandbox;",
+        "env UCLOUD_API_BASE_URL=" .. sandbox.url .. ";",
         "env E2E_VERIFY_URL=" .. base .. ";",
         ("env E2E_TLS_URL=https://127.0.0.1:%d/;"):format(tls_port),
       }, "\n"),
@@ -129,13 +132,14 @@ describe("compshare inside nginx (cosockets)", function()
         "}",
       }, "\n"),
     })
-    if not ok then upstream.stop() error(srv, 0) end
+    if not ok then upstream.stop() sandbox.stop() error(srv, 0) end
     under_test, port = srv, srv.port
   end)
 
   teardown(function()
     if under_test then under_test.stop() end
     if upstream then upstream.stop() end
+    if sandbox then sandbox.stop() end
     if dir and dir:find("/build/openresty%-e2e%.") then run("rm -rf '" .. dir .. "'") end
   end)
 

@@ -139,7 +139,7 @@ function A.DescribeCompShareImages(w, p)
 end
 
 local UPDATABLE = { "Description", "Readme", "Cover", "Tags", "Name", "Price", "Visibility", "VersionName",
-  "VersionDesc", "GroupId", "SupportedGpuTypes", "AutoStart", "Framework" }
+  "VersionDesc", "GroupId", "SupportedGpuTypes", "AutoStart" }
 
 function A.UpdateCompShareImage(w, p)
   local img = images.own(w, p.CompShareImageId)
@@ -151,7 +151,14 @@ function A.UpdateCompShareImage(w, p)
     if taken then refuse("duplicate", "an image named %q already exists (%s)", p.Name, taken) end
   end
   for _, k in ipairs(UPDATABLE) do if p[k] ~= nil then img.fields[k] = p[k] end end
-  if p.Softwares ~= nil then img.fields.Softwares.Framework = p.Softwares end
+  -- SDK-only: Framework (a string) and Softwares (a JSON text of the Software model)
+  if p.Framework ~= nil then img.fields.Softwares.Framework = p.Framework end
+  local soft = type(p.Softwares) == "string" and require("compshare.json").decode(p.Softwares)
+  if type(soft) == "table" then
+    for _, k in ipairs { "Applications", "CUDAVersion", "Framework", "FrameworkVersion" } do
+      if soft[k] ~= nil then img.fields.Softwares[k] = soft[k] end
+    end
+  end
   return {}
 end
 

@@ -6,7 +6,7 @@
 local sh = require "support.sh"
 local srv = require "support.sandbox_server"
 
-local RUNTIME = srv.RUNTIME
+local RUNTIME = sh.capture("pwd -P") .. "/" .. srv.RUNTIME
 local NO_KEYS = "env -u UCLOUD_PUBLIC_KEY -u UCLOUD_PRIVATE_KEY -u COMPSHARE_PUBLIC_KEY -u COMPSHARE_PRIVATE_KEY "
   .. "COMPSHARE_CONFIG_FILE=/nonexistent HOME=/nonexistent "
 
@@ -38,13 +38,20 @@ local function of_lang(list, lang)
   return out
 end
 
+local ROOT = sh.capture("pwd -P")
+
+--- Run `text` as a script with `cmd` (%s: the script) in a fresh directory (the workflow
+-- snippet writes its journal, run.json, where it runs); returns the output and "rc=N".
 local function run_lua(text, cmd)
-  local file = os.tmpname() .. ".lua"
+  local dir = sh.capture("mktemp -d")
+  local file = dir .. "/quickstart.lua"
   sh.write(file, text)
-  local out = sh.capture(cmd:format(sh.quote(file)) .. " 2>&1; echo rc=$?")
-  os.remove(file)
+  local out = sh.capture(("cd %s && %s 2>&1; echo rc=$?"):format(sh.quote(dir), cmd:format(sh.quote(file))))
+  sh.run("rm -rf " .. sh.quote(dir))
   return out
 end
+
+local LUA_PATHS = ("LUA_PATH='%s/lua/?.lua;%s/lua/?/init.lua;;' LUA_CPATH='%s/build/5.4/?.so;;' "):format(ROOT, ROOT, ROOT)
 
 describe("README, run as written on the sandbox", function()
   local blocks = readme_blocks()
@@ -64,12 +71,13 @@ describe("README, run as written on the sandbox", function()
     assert.matches("published\tcompshareImage%-sbx%d+\tfrom\tuhost%-sbx%d+", out)
   end)
 
-  it("quick start in plain Lua with the sandbox as the transport", function()
+  it("quick start + workflow in plain Lua with the sandbox as the transport: no time options needed", function()
     local script = quick[1]:gsub("local client = compshare%.new %b{}\n", function() return quick[2] end, 1)
     assert.is_truthy(script:find("compshare.sandbox", 1, true))
-    local out = run_lua(script, NO_KEYS .. "LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/5.4/?.so;;' lua5.4 %s")
+    local out = run_lua(script .. flow[1], NO_KEYS .. LUA_PATHS .. "lua5.4 %s")
     assert.matches("rc=0$", out)
     assert.matches("Ubuntu 22%.04 %(VM%)", out)
+    assert.matches("published\tcompshareImage%-sbx%d+\tfrom\tuhost%-sbx%d+", out)
   end)
 
   describe("Try everything offline", function()
@@ -98,7 +106,11 @@ describe("README, run as written on the sandbox", function()
     end)
 
     it("this library over real HTTP: examples/snapshot_and_publish.lua", function()
-      local out = sh.capture(NO_KEYS .. "sh -c " .. sh.quote(with_port(shell[3])) .. " 2>&1; echo rc=$?")
+      local journal = os.tmpname()
+      os.remove(journal)
+      local out = sh.capture(NO_KEYS .. "COMPSHARE_JOURNAL=" .. sh.quote(journal) .. " sh -c "
+        .. sh.quote(with_port(shell[3])) .. " 2>&1; echo rc=$?")
+      os.remove(journal)
       assert.matches("rc=0$", out)
       assert.matches("snapshot_and_publish on the service", out)     -- the keys are set: it talks HTTP
       assert.matches("image:%s+compshareImage%-sbx%d+ %(published", out)

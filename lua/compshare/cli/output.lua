@@ -66,10 +66,27 @@ local function is_scalar(v)
   return t == "string" or t == "number" or t == "boolean"
 end
 
--- Characters in a UTF-8 string (continuation bytes not counted); LuaJIT has no utf8 library.
+-- Wide (two-column) code points: CJK, Hangul, fullwidth forms.
+local WIDE = { { 0x1100, 0x115F }, { 0x2E80, 0xA4CF }, { 0xAC00, 0xD7A3 }, { 0xF900, 0xFAFF },
+               { 0xFE30, 0xFE4F }, { 0xFF00, 0xFF60 }, { 0xFFE0, 0xFFE6 }, { 0x20000, 0x3FFFD } }
+
+local function is_wide(cp)
+  for _, r in ipairs(WIDE) do if cp >= r[1] and cp <= r[2] then return true end end
+  return false
+end
+
+-- Terminal columns a UTF-8 string takes (wide characters count 2); LuaJIT has no utf8 library.
 local function width(s)
-  local _, continuation = s:gsub("[\128-\191]", "")
-  return #s - continuation
+  local n = 0
+  for lead, rest in s:gmatch("([%z\1-\127\194-\244])([\128-\191]*)") do
+    local cp = lead:byte()
+    if #rest > 0 then
+      cp = cp % (2 ^ (6 - #rest))
+      for i = 1, #rest do cp = cp * 64 + rest:byte(i) % 64 end
+    end
+    n = n + (is_wide(cp) and 2 or 1)
+  end
+  return n
 end
 
 --- A value as one cell of text: integral numbers without ".0", tables as compact JSON.

@@ -53,7 +53,9 @@ echo "published=$published"
 
 describe("compshare-lua sandbox --listen", function()
   local s
-  before_each(function() s = srv.start { "--speed", "100" } end)   -- 2 s boots take 20 ms
+  -- 2 s boots take 20 ms; the review lasts an hour, so "Reviewing" is still seen right after a publish
+  -- on a loaded machine (with the quick 5 s review, 50 ms at x100, it was sometimes over already)
+  before_each(function() s = srv.start { "--speed", "100", "--duration", "image_review=3600" } end)
   after_each(function() if s then s.stop() end end)
 
   it("binds 127.0.0.1 and prints the seed pages' keys", function()

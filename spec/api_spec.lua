@@ -56,6 +56,8 @@ describe("client:<Action>", function()
     assert.is_false((pcall(function() return c:describecompshareimages {} end)))
     err = select(2, pcall(function() return c:DescribeCompShareImage {} end))
     assert.matches('did you mean "DescribeCompShareImages"', err, 1, true)
+    err = select(2, pcall(function() return c:FooBar {} end))        -- nothing is near: no guess
+    assert.matches('no action named "FooBar"$', err)
     err = select(2, pcall(function() return c[("X"):rep(5000)](c, {}) end))
     assert.matches('no action named "XXXX', err, 1, true)
   end)

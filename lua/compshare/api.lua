@@ -14,7 +14,7 @@ local api = {}
 
 --- "no action named X; did you mean Y?" for a name that is not an action.
 local function unknown_action(name)
-  local best = validate.closest(tostring(name), spec.action_names)
+  local best = validate.suggest(tostring(name), spec.action_names)
   return ("compshare: no action named %q%s"):format(tostring(name):sub(1, 80),
     best and ("; did you mean %q?"):format(best) or "")
 end

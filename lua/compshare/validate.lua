@@ -59,6 +59,17 @@ function validate.closest(name, candidates)
   return best, best_d
 end
 
+--- The candidate near enough to `name` to suggest ("did you mean"): the closest, when its edit
+-- distance is at most max(2, a third of the name's length); nil otherwise.
+-- @tparam string name
+-- @tparam {string,...} candidates
+-- @treturn string|nil
+function validate.suggest(name, candidates)
+  local best, d = validate.closest(name, candidates)
+  if best and d <= math.max(2, math.floor(#name / 3)) then return best end
+  return nil
+end
+
 -- Byte lengths of UTF-8 sequences by lead byte, with the allowed second-byte range.
 local function utf8_len(s, i)
   local c = s:byte(i)
@@ -301,11 +312,11 @@ local function check_extra(t, node, k, obj, out)
     end
   else
     local names = obj.names
-    local best, dist = validate.closest(k, names)
+    local best = validate.suggest(k, names)
     local hint = ""
-    if best and dist <= math.max(2, math.floor(#k / 3)) then
+    if best then
       hint = (" (did you mean %q?)"):format(best)
-    elseif best then
+    elseif #names > 0 then
       hint = " (known fields: " .. table.concat(names, ", ") .. ")"
     end
     report(out, node, (show(k):gsub('^"(.*)"$', "%1")), "unknown field" .. hint)

@@ -33,16 +33,9 @@ function fields.response(spec, action)
   return a and a.response or {}
 end
 
---- Is `d` (an edit distance from a name of length `n`) close enough for "did you mean"?
-function fields.near(d, n)
-  return d ~= nil and d <= math.max(2, math.floor(n / 3))
-end
-
---- The closest of `candidates` to `name` when it is near enough, else nil.
+--- The closest of `candidates` to `name` when it is near enough (validate.suggest), else nil.
 function fields.suggest(name, candidates)
-  local best, d = require("compshare.validate").closest(name, candidates)
-  if best and fields.near(d, #name) then return best end
-  return nil
+  return require("compshare.validate").suggest(name, candidates)
 end
 
 --- The usage error for a name that is not an action, with a suggestion when one is near.

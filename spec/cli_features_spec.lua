@@ -400,6 +400,18 @@ describe("compshare-lua", function()
   end)
 
   describe("on the sandbox", function()
+    it("prints tables on a terminal and JSON otherwise, unless --output says", function()
+      local out, code = pty.run(support.command_line { "--sandbox", "call", "DescribeCompShareImages", "Limit=2" }, {})
+      assert.equal(0, code, out)
+      assert.matches("\nImageSet %(2%)\nCompShareImageId +Name +Status", out)
+      out, code = pty.run(support.command_line { "--sandbox", "call", "DescribeCompShareImages", "Limit=2",
+                                                 "--output", "json" }, {})
+      assert.equal(0, code, out)
+      assert.matches('^{\n  "Action": "DescribeCompShareImagesResponse"', out)
+      local _, plain = run { "--sandbox", "call", "DescribeCompShareImages", "Limit=2" }
+      assert.equal(2, #cjson.decode(plain).ImageSet)
+    end)
+
     it("never asks before spending, and --all follows the pages", function()
       local sandboxed = with(CREATE, "--sandbox")
       sandboxed[7] = "CompShareImageId=compshareImage-sys-ubuntu2204-cuda121"

@@ -57,23 +57,33 @@ local function code_of(path)
   return strip(src)
 end
 
---- The compshare.* modules a source requires, directly or lazily.
-local function requires_of(src)
-  local out, seen = {}, {}
+--- The compshare.* modules a source requires, directly or lazily. A name built at run time
+-- from a literal prefix (require("compshare.sandbox." .. name)) stands for every module of
+-- `all` under that prefix.
+local function requires_of(src, all, self)
+  local out, seen = {}, { [self or ""] = true }
   local function add(name)
-    if name:find("^compshare") and not seen[name] then
+    if name:find("^compshare") and name:sub(-1) ~= "." and not seen[name] then
       seen[name] = true
       out[#out + 1] = name
     end
   end
   for name in src:gmatch("require%s*%(?%s*[\"']([%w_.]+)[\"']") do add(name) end
   for name in src:gmatch("pcall%s*%(%s*require%s*,%s*[\"']([%w_.]+)[\"']") do add(name) end
+  for prefix in src:gmatch("require%s*%(%s*[\"']([%w_.]+%.)[\"']%s*%.%.") do
+    local names = {}
+    for name in pairs(all or {}) do
+      if name:sub(1, #prefix) == prefix then names[#names + 1] = name end
+    end
+    table.sort(names)
+    for _, name in ipairs(names) do add(name) end
+  end
   return out
 end
 
 local function graph()
-  local edges = {}
-  for name, path in pairs(modules()) do edges[name] = requires_of(code_of(path)) end
+  local edges, all = {}, modules()
+  for name, path in pairs(all) do edges[name] = requires_of(code_of(path), all, name) end
   return edges
 end
 
@@ -87,6 +97,8 @@ describe("the layering of lua/compshare", function()
     assert.is_true(#lazy >= 3)
     assert.same({ "compshare.x" }, requires_of("local function f() return require('compshare.x') end"))
     assert.same({ "compshare.y" }, requires_of("local ok, m = pcall(require, \"compshare.y\")"))
+    assert.same({ "compshare.p.a", "compshare.p.b" }, requires_of("local m = require(\"compshare.p.\" .. name)",
+      { ["compshare.p.a"] = 1, ["compshare.p.b"] = 1, ["compshare.q"] = 1 }))
     assert.same({}, requires_of(strip("x = 1 -- require 'compshare.z'\n--[[ require 'compshare.w' ]]")))
   end)
 

@@ -23,32 +23,88 @@ local journal = { VERSION = 1 }
 local Journal = {}
 Journal.__index = Journal
 
-local MAX_DEPTH = 32
+local MAX_DEPTH = 32        -- nesting of tables in a fingerprinted value
+local MAX_VALUES = 100000  -- table entries walked in all (a shared subtable counts each time)
+
+-- Keys in a stable order: by type (booleans, numbers, strings), then by value.
+local KEY_RANK = { boolean = 1, number = 2, string = 3 }
+local function key_less(a, b)
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then return KEY_RANK[ta] < KEY_RANK[tb] end
+  if ta == "boolean" then return not a and b end
+  return a < b
+end
 
 --- A canonical text of a value: table keys sorted, raw reads only (no
 -- __pairs/__index), fields called Password left out, functions as "function".
-local function canonical(v, depth)
+-- Raises (a message without a position) for what has no stable text: a cycle,
+-- nesting deeper than MAX_DEPTH, more than MAX_VALUES entries, a key that is
+-- not a string, number or boolean (a table's address differs from run to run).
+local function canonical(v, depth, path, budget)
   local t = type(v)
   if t == "string" then return ("%q"):format(v) end
   if t == "number" then return ("%.17g"):format(v) end
   if t ~= "table" then return t == "boolean" and tostring(v) or t end
-  if depth > MAX_DEPTH then return "..." end
+  if depth > MAX_DEPTH then error("it is nested deeper than " .. MAX_DEPTH .. " levels", 0) end
+  if path[v] then error("it is a cyclic table (it contains itself)", 0) end
+  path[v] = true
   local keys = {}
   for k in next, v do
+    if not KEY_RANK[type(k)] then
+      error(("it has a key of type %s, which has no stable text"):format(type(k)), 0)
+    end
+    budget.left = budget.left - 1
+    if budget.left < 0 then error("it holds more than " .. MAX_VALUES .. " values", 0) end
     if k ~= "Password" then keys[#keys + 1] = k end
   end
-  table.sort(keys, function(a, b)
-    if type(a) ~= type(b) then return type(a) < type(b) end
-    return a < b
-  end)
+  table.sort(keys, key_less)
   local parts = {}
-  for i, k in ipairs(keys) do parts[i] = canonical(k, depth + 1) .. "=" .. canonical(rawget(v, k), depth + 1) end
+  for i, k in ipairs(keys) do
+    parts[i] = canonical(k, depth + 1, path, budget) .. "=" .. canonical(rawget(v, k), depth + 1, path, budget)
+  end
+  path[v] = nil
   return "{" .. table.concat(parts, ",") .. "}"
 end
 
---- The fingerprint of a value (a spec): 40 hex digits, equal for equal specs.
+--- The fingerprint of a value (a spec): 40 hex digits, equal for equal specs;
+-- or nil, message when the value has no stable text (a cycle, too deep, too
+-- big, a key that is a table or a function).
 function journal.fingerprint(value)
-  return core.sign({ spec = canonical(value, 0) }, "")
+  local ok, text = pcall(canonical, value, 0, {}, { left = MAX_VALUES })
+  if not ok then return nil, "cannot fingerprint the spec: " .. tostring(text) end
+  return core.sign({ spec = text }, "")
+end
+
+--- The entries a run records, by kind of value. A journal edited by hand (its
+-- hints say which entry to remove) must still hold these kinds, or be refused:
+-- a `null` or a number where an id belongs would be taken for one.
+journal.ENTRIES = {
+  UHostId = "id", CompShareImageId = "id", instance_claim = "claim", image_claim = "claim",
+  stop_at = "number", publish_sent = "flag", published = "flag", cleaned = "flag",
+}
+
+local KIND_TEXT = { id = "an id (a non-empty string)", claim = "a claim (cs-claim: and hex digits)",
+                    number = "a finite number", flag = "true or false" }
+
+local function is_entry(kind, v)
+  if kind == "id" then return type(v) == "string" and v ~= "" end
+  if kind == "claim" then return type(v) == "string" and v:match("^cs%-claim:%x+$") ~= nil end
+  if kind == "number" then return type(v) == "number" and v == v and v > -math.huge and v < math.huge end
+  return type(v) == "boolean"
+end
+
+--- "<entry> = <value>" of the first entry of `state` that is not of its kind, or nil.
+local function bad_entry(state)
+  local names = {}
+  for name in pairs(journal.ENTRIES) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local v = rawget(state, name)
+    if v ~= nil and not is_entry(journal.ENTRIES[name], v) then
+      local shown = v == json.null and "null" or (type(v) == "string" and ("%q"):format(v:sub(1, 60)) or tostring(v))
+      return ("%q = %s, which is not %s"):format(name, shown, KIND_TEXT[journal.ENTRIES[name]])
+    end
+  end
 end
 
 local function dir_of(path)
@@ -80,6 +136,11 @@ function journal.open(path, fingerprint, what)
     return nil, ("the journal %s was written for another run (%s %s, this is %s %s); nothing was sent. "
       .. "Use another journal path for this spec, or run the spec it was written for to finish that run")
       :format(path, tostring(state.workflow), tostring(state.fingerprint), what, fingerprint)
+  end
+  local bad = bad_entry(state)
+  if bad then
+    return nil, ("the journal %s has %s; nothing was sent. Remove that entry (or the whole line) "
+      .. "to let the run decide again"):format(path, bad)
   end
   return setmetatable({ path = path, state = state, resumed = true }, Journal)
 end

@@ -140,6 +140,9 @@ end
 function recover.create(client, kind, params, opts)
   local k = recover.KINDS[kind]
   opts = opts or {}
+  local own = {}
+  for key, v in next, params do own[key] = v end  -- raw, as what is sent is read
+  params = own
   if kind == "instance" and params.MaxCount ~= nil and params.MaxCount ~= 1 then
     return nil, errors.validation(k.action, { { path = "MaxCount", message = "one instance per create here "
       .. "(its claim must name one instance); for several, call CreateCompShareInstance with MaxCount" } })

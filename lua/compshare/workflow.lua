@@ -22,6 +22,7 @@ local api = require "compshare.api"
 local errors = require "compshare.errors"
 local journal = require "compshare.journal"
 local recover = require "compshare.recover"
+local validate = require "compshare.validate"
 local wait = require "compshare.wait"
 
 local invoke, option, check_client, check_id = wait.invoke, wait.option, wait.check_client, wait.check_id
@@ -59,11 +60,22 @@ end
 
 -- A run ------------------------------------------------------------------------
 
+--- A copy of t's own fields (next: no __index or __pairs), so that the journal's
+-- fingerprint (raw reads) and the run read the same spec.
+local function raw(t)
+  if type(t) ~= "table" then return t end
+  local c = {}
+  for k, v in next, t do c[k] = v end
+  return c
+end
+
 --- { client, opts, j (the journal), rec (its state) } for `what` done to `subject`,
 -- or nil, err when the journal cannot be used (nothing is sent then).
 local function start_run(client, opts, what, subject)
   opts = timed(client, opts)
-  local j, why = journal.open(opts.journal, journal.fingerprint(subject), what)
+  local fingerprint, ferr = journal.fingerprint(subject)
+  if not fingerprint then return nil, errors.new { kind = "validation", step = "spec", message = ferr, partial = {} } end
+  local j, why = journal.open(opts.journal, fingerprint, what)
   if not j then return nil, errors.new { kind = "validation", step = "journal", message = why, partial = {} } end
   return { client = client, opts = opts, j = j, rec = j.state }
 end
@@ -252,6 +264,7 @@ end
 function workflow.create_instance(client, params, opts)
   check_client(client, "create_instance")
   if type(params) ~= "table" then error("compshare.workflow.create_instance: params must be a table", 2) end
+  params = raw(params)
   local r, rerr = start_run(client, opts, "create_instance", params)
   if not r then return nil, rerr end
   local id, err = create_step(r, "instance", params)
@@ -275,6 +288,7 @@ function workflow.snapshot(client, uhost_id, image_params, opts)
   check_client(client, "snapshot")
   check_id(uhost_id, "uhost_id", "snapshot")
   if type(image_params) ~= "table" then error("compshare.workflow.snapshot: image_params must be a table", 2) end
+  image_params = raw(image_params)
   local r, rerr = start_run(client, opts, "snapshot", { uhost_id, image_params })
   if not r then return nil, rerr end
   local p = { UHostId = uhost_id }
@@ -299,7 +313,8 @@ end
 function workflow.publish(client, image_id, params, opts)
   check_client(client, "publish")
   check_id(image_id, "image_id", "publish")
-  local r, rerr = start_run(client, opts, "publish", { image_id, params or {} })
+  params = raw(params or {})
+  local r, rerr = start_run(client, opts, "publish", { image_id, params })
   if not r then return nil, rerr end
   local info, err = publish_step(r, image_id, params, nil)
   if not info then return nil, err end
@@ -314,9 +329,28 @@ local function bad_id(v)
   return v ~= nil and (type(v) ~= "string" or v == "")
 end
 
+local SPEC_KEYS = { "cleanup", "image", "image_id", "instance", "max_lifetime", "publish", "uhost_id" }
+
+--- The first key of spec that is not one of SPEC_KEYS, as a message (a misspelt
+-- cleanup or max_lifetime would leave an instance running and billed), or nil.
+local function unknown_key(spec)
+  local known = {}
+  for _, k in ipairs(SPEC_KEYS) do known[k] = true end
+  for k in next, spec do
+    if not known[k] then
+      local best, dist = validate.closest(tostring(k), SPEC_KEYS)
+      return ("spec.%s is not a field of the spec%s"):format(tostring(k):sub(1, 40),
+        best and dist <= math.max(2, math.floor(#tostring(k) / 3)) and (" (did you mean %s?)"):format(best)
+          or (" (fields: " .. table.concat(SPEC_KEYS, ", ") .. ")"))
+    end
+  end
+end
+
 --- What is wrong with a snapshot_and_publish spec, or nil.
 local function check_spec(spec)
   if type(spec) ~= "table" then return "spec must be a table" end
+  local unknown = unknown_key(spec)
+  if unknown then return unknown end
   if bad_id(spec.uhost_id) then return "spec.uhost_id must be a non-empty string (or nil)" end
   if bad_id(spec.image_id) then return "spec.image_id must be a non-empty string (or nil)" end
   if spec.uhost_id == nil and spec.image_id == nil and type(spec.instance) ~= "table" then
@@ -433,6 +467,7 @@ local STEPS = {
 --   `partial = { UHostId =, CompShareImageId = }` (every id made so far: pass them back to resume)
 function workflow.snapshot_and_publish(client, spec, opts)
   check_client(client, "snapshot_and_publish")
+  if type(spec) == "table" then spec = raw(spec) end  -- what is fingerprinted is what is run
   local problem = check_spec(spec)
   local refused = not problem and check_params(client, spec, opts)
   if problem or refused then

@@ -89,11 +89,25 @@ function recover.carrying(client, kind, claim, where)
   local k = recover.KINDS[kind]
   where = where or {}
   local params = { Limit = 100, Region = where.Region, Zone = where.Zone, ProjectId = where.ProjectId }
-  local ids, listed = {}, 0
+  local ids, listed, seen, repeats = {}, 0, {}, 0
   for item, err in client:paginate(k.list, params) do
     if not item then return nil, err end
-    listed = listed + 1
-    if carries(item[k.carrier], claim) and item[k.id] then ids[#ids + 1] = item[k.id] end
+    local id = item[k.id]
+    -- A resource made or removed between two pages shifts the list: one listed twice is
+    -- one resource. A whole page of repeats means the service ignores Offset: stop.
+    if id == nil or not seen[id] then
+      repeats = 0
+      listed = listed + 1
+      if id ~= nil then seen[id] = true end
+      if carries(item[k.carrier], claim) and id then ids[#ids + 1] = id end
+    else
+      repeats = repeats + 1
+      if repeats >= params.Limit then
+        return nil, errors.new { kind = "workflow", action = k.list,
+          message = ("%s repeats itself (%d %ss listed again in a row): the listing cannot be trusted")
+            :format(k.list, repeats, k.what) }
+      end
+    end
   end
   return ids, listed
 end

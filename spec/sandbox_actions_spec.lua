@@ -107,3 +107,22 @@ describe("the sandbox refuses what the validator refuses", function()
     assert(c:call("DescribeCompShareSupportZone", { Region = "cn-wlcb", Zone = "cn-wlcb-01", ProjectId = "org-x" }))
   end)
 end)
+
+describe("the sandbox's answer from a response model", function()
+  local shape = require "compshare.sandbox.shape"
+  for _, name in ipairs(spec.action_names) do
+    it(name .. ": every documented field, of its type, nested models filled", function()
+      local out = shape.response(name, 1767225600)
+      for _, f in ipairs(spec.actions[name].response) do
+        local v = out[f.name]
+        assert(v ~= nil, f.name)
+        local t = f.type:match("^array%-of") and "table" or JSON_TYPE[f.type]
+        if t then assert.equal(t, type(v), f.name) end
+        if f.type == "array-of-object" and f.model then
+          for _, mf in ipairs(spec.models[f.model].fields) do assert(v[1][mf.name] ~= nil, f.name .. "." .. mf.name) end
+        end
+      end
+      assert.is_string(shape.encode(name, out))
+    end)
+  end
+end)

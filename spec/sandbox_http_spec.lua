@@ -164,6 +164,38 @@ describe("compshare-lua sandbox --listen", function()
   end)
 end)
 
+describe("compshare-lua sandbox options", function()
+  it("--key replaces the default keys and never prints a private key", function()
+    local s = srv.start { "--key", "alice=alice-secret", "--key", "bob=bob-secret" }
+    local c = compshare.new { base_url = s.url, public_key = "alice", private_key = "alice-secret",
+      region = "cn-wlcb", zone = "cn-wlcb-01" }
+    assert(c:DescribeCompShareInstance {})
+    local _, err = client(s.url):call("DescribeCompShareInstance", {})
+    assert.equal(171, err.code)
+    local log = s.stop()
+    assert.matches("public alice, bob", log)
+    assert.is_nil(log:find("secret", 1, true))
+  end)
+
+  it("refuses bad options with exit code 2", function()
+    for _, words in ipairs { "--listen nowhere", "--listen 127.0.0.1:0 --speed 0", "--listen 127.0.0.1:0 --duration boot=1",
+      "--listen 127.0.0.1:0 --key nokey", "--listen 127.0.0.1:0 --account-level 7", "--listen 127.0.0.1:0 --max-body -1",
+      "--listen 127.0.0.1:0 --bogus", "" } do
+      local out = sh.capture(srv.RUNTIME .. " sandbox " .. words .. " 2>&1; echo rc=$?")
+      assert.matches("rc=2$", out, 1, false)
+    end
+  end)
+
+  it("holds an answer back for a slow fault, within bounds", function()
+    local s = srv.start()
+    local c = client(s.url)
+    control(s, "fault?kind=slow&delay=0.2")
+    assert(c:DescribeCompShareInstance {})
+    assert.equal(400, (srv.raw(s.port, "POST /_sandbox/fault?kind=slow&delay=3600 HTTP/1.1\r\nContent-Length: 0\r\n\r\n")))
+    s.stop()
+  end)
+end)
+
 describe("compshare-lua sandbox --state", function()
   it("keeps the world across a restart, and stops cleanly on SIGTERM and SIGINT", function()
     local file = os.tmpname()

@@ -432,3 +432,74 @@ describe("compshare.sandbox", function()
     end)
   end)
 end)
+
+describe("compshare.sandbox on hostile wire input", function()
+  local json = require "compshare.json"
+
+  -- A form body signed by hand: every value a string, as it travels.
+  local function raw(sb, flat)
+    local signed = { PublicKey = "my_public_key" }
+    for k, v in pairs(flat) do signed[k] = v end
+    signed.Signature = core.sign(signed, "my_private_key")
+    local res = sb { body = core.form_encode(signed) }
+    return assert(json.decode(res.body)), res
+  end
+
+  local CREATE = { Action = "CreateCompShareInstance", Region = "cn-wlcb", Zone = "cn-wlcb-01", GpuType = "4090",
+    CompShareImageId = CONTAINER, GPU = "1", CPU = "16", Memory = "65536", ["Disks.0.IsBoot"] = "true",
+    ["Disks.0.Size"] = "200", ["Disks.0.Type"] = "CLOUD_SSD" }
+
+  local function with(over)
+    local t = {}
+    for k, v in pairs(CREATE) do t[k] = v end
+    for k, v in pairs(over) do t[k] = v end
+    return t
+  end
+
+  it("types what the form carries as the spec says, and the valid create goes through", function()
+    local sb = sandbox.new()
+    assert.equal(0, raw(sb, CREATE).RetCode)
+  end)
+
+  it("refuses numbers that are not numbers, with the field named", function()
+    local sb = sandbox.new()
+    for _, bad in ipairs { "nan", "NaN", "inf", "1e309", "-0x10", "1.5", "99999999999999999999", "", " 1", "1 " } do
+      local res = raw(sb, with { GPU = bad })
+      assert(res.RetCode == CODES.invalid_param or res.RetCode == CODES.missing_param, bad .. ": " .. tostring(res.RetCode))
+      assert.matches("GPU", res.Message)
+    end
+    local res = raw(sb, with { Memory = "-65536" })
+    assert.equal(CODES.invalid_param, res.RetCode)
+  end)
+
+  it("refuses bad booleans, unknown and deep keys, invalid UTF-8 and sparse lists", function()
+    local sb = sandbox.new()
+    assert.equal(CODES.invalid_param, raw(sb, with { ["Disks.0.IsBoot"] = "yes" }).RetCode)
+    assert.equal(CODES.invalid_param, raw(sb, with { ["Disks.0.Size.0.0.0"] = "1" }).RetCode)
+    assert.equal(CODES.invalid_param, raw(sb, with { ["Nope.0.x"] = "1" }).RetCode)
+    assert.equal(CODES.invalid_param, raw(sb, with { Name = "bad\255utf8" }).RetCode)
+    assert.equal(CODES.invalid_param, raw(sb, with { ["Disks.5.Size"] = "1" }).RetCode)
+    assert.equal(CODES.invalid_param, raw(sb, with { ["Disks.999999999999.Size"] = "1" }).RetCode)
+    local deep = "Disks" .. (".0"):rep(2000)
+    assert.equal(CODES.invalid_param, raw(sb, with { [deep] = "1" }).RetCode)
+    assert.equal(0, #sb.world:list("instances"))
+  end)
+
+  it("answers without crashing a request with no body, no headers or a body that is not a form", function()
+    local sb = sandbox.new()
+    for _, req in ipairs { {}, { body = "" }, { body = "%%%" }, { body = "a=b", headers = { ["Content-Type"] = "application/json" } },
+      { body = "[1,2]", headers = { ["content-type"] = "application/json" } } } do
+      local res = sb(req)
+      assert.equal(200, res.status)
+      assert.equal(CODES.missing_action, json.decode(res.body).RetCode)
+    end
+  end)
+
+  it("writes every array of the spec as a JSON array, also when empty", function()
+    local sb = sandbox.new()
+    local _, res = raw(sb, { Action = "DescribeCompShareInstance", Region = "cn-wlcb", Zone = "cn-wlcb-01" })
+    assert.matches('"UHostSet":%[%]', res.body)
+    local _, res2 = raw(sb, { Action = "DescribeCompShareSharingImages", Region = "cn-wlcb", Zone = "cn-wlcb-01" })
+    assert.matches('"ImageSet":%[%]', res2.body)
+  end)
+end)

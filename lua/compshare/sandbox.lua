@@ -45,6 +45,7 @@ local sandbox = {
   QUICK_DURATIONS = { instance_boot = 2, instance_start = 1, instance_stop = 1, instance_reboot = 1,
     instance_reinstall = 2, instance_resize = 1, image_make = 5, image_copy = 3, image_review = 5 },
   unflatten = wire.unflatten,
+  MAX_CALLS = 10000,   -- sb.calls keeps the latest this many
 }
 
 local Sandbox = {}
@@ -174,6 +175,7 @@ function Sandbox:admit(req)
     if not declared(action, k) then params[k] = nil end
   end
   self.calls[#self.calls + 1] = { action = action, params = params }
+  if #self.calls > sandbox.MAX_CALLS then table.remove(self.calls, 1) end   -- a long-running server stays small
   return action, params
 end
 

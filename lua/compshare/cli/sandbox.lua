@@ -117,7 +117,11 @@ function command.main(args, i)
   local host, port = command.address(o.listen)
   local sopts, speed = command.sandbox_options(o)
   if not host or not sopts then io.stderr:write("compshare-lua sandbox: ", port or speed, "\n") return 2 end
-  if o["max-body"] then require("compshare.sandbox.http").MAX_BODY = tonumber(o["max-body"]) or 0 end
+  if o["max-body"] then
+    local n = tonumber(o["max-body"])
+    if not (n and n >= 1 and n % 1 == 0) then io.stderr:write("compshare-lua sandbox: --max-body must be bytes >= 1\n") return 2 end
+    require("compshare.sandbox.http").MAX_BODY = n
+  end
   local srv, err = server.new { sandbox = sandbox.new(sopts), host = host, port = port, state = o.state }
   if not srv then io.stderr:write("compshare-lua sandbox: ", err, "\n") return 1 end
   local ok, sig = pcall(require, "compshare.sigwatch")

@@ -9,6 +9,8 @@
 --   apply     true: carry the action out first ("done, but the answer was lost")
 local faults = {}
 
+faults.MAX_DELAY = 60   -- seconds a "slow" fault may hold an answer back
+
 faults.KINDS = { http = true, throttle = true, reset = true, slow = true, malformed = true, retcode = true }
 
 --- A checked copy of a fault description; raises on a bad one.
@@ -20,6 +22,10 @@ function faults.check(f)
   for k, v in pairs(f) do out[k] = v end
   out.times = require("compshare.sandbox.world").whole(f.times or 1) or 1
   if out.times < 1 then error("compshare.sandbox: fault times must be >= 1", 3) end
+  local delay = tonumber(f.delay or 1)
+  if f.kind == "slow" and not (delay and delay >= 0 and delay <= faults.MAX_DELAY) then
+    error(("compshare.sandbox: a slow fault's delay is 0 to %d seconds"):format(faults.MAX_DELAY), 3)
+  end
   return out
 end
 

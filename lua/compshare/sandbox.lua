@@ -169,7 +169,12 @@ function Sandbox:admit(req)
     return nil, self:refusal(action, world.CODES.unknown_action, ("Action %s does not exist%s"):format(action,
       near and (" (did you mean " .. near .. "?)") or ""))
   end
-  local params = how == "json" and wire.json_params(action, obj) or wire.params(action, flat)
+  local params, conflict
+  if how == "json" then params = wire.json_params(action, obj) else params, conflict = wire.params(action, flat) end
+  if not params then
+    return nil, self:refusal(action, world.CODES.invalid_param,
+      ("invalid parameters: %s is given both as a value and as a list or object"):format(conflict))
+  end
   for k in pairs(TRANSPORT_KEYS) do params[k] = nil end
   for _, k in ipairs(spec.common_fields) do      -- the Go SDK sends them with every action
     if not declared(action, k) then params[k] = nil end

@@ -11,9 +11,14 @@ local world = require "compshare.sandbox.world"
 local wire = {}
 
 --- Flat form params (`Disks.0.Size`) -> nested tables (lists from 0-based indexes).
+-- A key that is both a value and a container (`A=1` and `A.0=2`) makes the
+-- result depend on nothing but hash order, so it is returned as the second value.
 function wire.unflatten(flat)
-  local out = {}
-  for key, value in pairs(flat) do
+  local out, conflict = {}, nil
+  local keys = {}
+  for key in pairs(flat) do keys[#keys + 1] = key end
+  table.sort(keys)                      -- the same result whatever the hash order
+  for _, key in ipairs(keys) do
     local node, parts = out, {}
     for part in key:gmatch("[^.]+") do
       local n = tonumber(part)
@@ -21,12 +26,16 @@ function wire.unflatten(flat)
     end
     for i = 1, #parts - 1 do
       local k = parts[i]
+      if node[k] ~= nil and type(node[k]) ~= "table" then conflict = conflict or key end
       if type(node[k]) ~= "table" then node[k] = {} end
       node = node[k]
     end
-    if #parts > 0 then node[parts[#parts]] = value end
+    local last = parts[#parts]
+    if last ~= nil then
+      if type(node[last]) == "table" then conflict = conflict or key else node[last] = flat[key] end
+    end
   end
-  return out
+  return out, conflict
 end
 
 local SCALAR = {
@@ -78,10 +87,13 @@ function typed(model, params)
   return out
 end
 
---- The typed params of `action` from flat form params.
+--- The typed params of `action` from flat form params; nil, key when a key is
+-- both a value and a container.
 function wire.params(action, flat)
   local a = spec.actions[action]
-  return typed(a and a.request or {}, wire.unflatten(flat))
+  local nested, conflict = wire.unflatten(flat)
+  if conflict then return nil, conflict end
+  return typed(a and a.request or {}, nested)
 end
 
 --- The typed params of `action` from a JSON object (values may be strings, as a form's).

@@ -83,8 +83,7 @@ describe("README, run as written on the sandbox", function()
   describe("Try everything offline", function()
     local shell = of_lang(blocks["Try everything offline"], "sh")
     local s
-    before_each(function() s = srv.start { "--speed", "20" } end)
-    after_each(function() s.stop() end)
+    after_each(function() if s then s.stop() s = nil end end)
 
     local function with_port(text)
       return (text:gsub("127%.0%.0%.1:8900", "127.0.0.1:" .. s.port):gsub("\ncompshare%-lua ", "\n" .. RUNTIME .. " ")
@@ -96,6 +95,7 @@ describe("README, run as written on the sandbox", function()
     end)
 
     it("signed curl calls", function()
+      s = srv.start { "--duration", "instance_boot=1000000" }   -- still Initializing when described
       local out = sh.capture("sh -c " .. sh.quote(with_port(shell[2])) .. " 2>&1; echo rc=$?")
       assert.matches("rc=0$", out)
       local n = 0
@@ -106,6 +106,7 @@ describe("README, run as written on the sandbox", function()
     end)
 
     it("this library over real HTTP: examples/snapshot_and_publish.lua", function()
+      s = srv.start { "--speed", "20" }
       local journal = os.tmpname()
       os.remove(journal)
       local out = sh.capture(NO_KEYS .. "COMPSHARE_JOURNAL=" .. sh.quote(journal) .. " sh -c "

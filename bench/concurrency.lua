@@ -37,6 +37,21 @@ return function(ctx)
                         ratio = sequential / t, ratio_means = "x faster",
                         target = judged and ">= 10" or "(at most ~K)", pass = judged and sequential / t >= 10 or nil }
   end
+  -- 1,000 calls at K = 200: five waves against the 20 ms server, where what a batch does between
+  -- the waves (preparing, starting, collecting, interpreting) shows.
+  local big, kbig = {}, ctx.smoke and 8 or 200
+  for i = 1, ctx.smoke and 40 or 1000 do big[i] = { "DescribeCompShareImages", { ImageType = "System", Offset = i - 1 } } end
+  local function run_big()
+    local results = client:batch(big, { concurrency = kbig })
+    for i = 1, #big do
+      if not results[i].ok then error(("batch call %d failed: %s"):format(i, tostring(results[i].error))) end
+    end
+  end
+  run_big()   -- warm: K connections opened
+  local t_big, ideal_big = lib.time(run_big, ctx.repeats), math.ceil(#big / kbig) * DELAY
+  rows[#rows + 1] = { what = ("batch %d calls, concurrency %d (s)"):format(#big, kbig), value = t_big,
+                      base_what = "ideal ceil(M/K) x 20 ms (s)", base = ideal_big,
+                      ratio = t_big / ideal_big, ratio_means = "x ideal", target = "<= 1.15", pass = t_big / ideal_big <= 1.15 }
   for _, k in ipairs { 10, 50 } do   -- the same batch inside nginx, over cosockets
     local runs = {}
     for r = 1, ctx.repeats do

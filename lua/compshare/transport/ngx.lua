@@ -30,9 +30,11 @@ local function now()
   return ngx.now()
 end
 
--- Milliseconds left before `deadline` (at least 1: a cosocket timeout of 0 means none).
+-- Milliseconds left before `deadline` (at least 1: a cosocket timeout of 0 means none). nginx's
+-- cached clock (no ngx.update_time): it is refreshed after every wait for a socket, and being
+-- behind only gives a read a little more time; the deadline itself is set from an updated clock.
 local function left_ms(deadline)
-  return math.max(1, math.floor((deadline - now()) * 1000))
+  return math.max(1, math.floor((deadline - ngx.now()) * 1000))
 end
 
 --- `sock` for reading, with the time left before `deadline` as the timeout of each read.
@@ -189,11 +191,13 @@ local function read_until_close(sock, max_body)
 end
 
 --- Body per RFC 7230 §3.3.3 -> body, delimited (true when the connection may be reused).
-local function read_body(sock, method, status, headers, max_body)
+-- A Content-Length body is one read; chunked and read-until-close bodies go through a
+-- reader that gives each of their reads the time left.
+local function read_body(sock, deadline, method, status, headers, max_body)
   if method == "HEAD" or status == 204 or status == 304 or status < 200 then return "", true end
   local te = headers["transfer-encoding"]
   if te and te:lower():find("chunked", 1, true) then
-    local body, err = read_chunked(sock, max_body)
+    local body, err = read_chunked(reader(sock, deadline), max_body)
     return body, err or true
   end
   local len = headers["content-length"]
@@ -202,11 +206,19 @@ local function read_body(sock, method, status, headers, max_body)
     if not n then return nil, "bad Content-Length " .. len end
     if n > max_body then return nil, "response body larger than " .. max_body .. " bytes" end
     if n == 0 then return "", true end
+    sock:settimeout(left_ms(deadline))
     local body, err = sock:receive(n)
     return body, err or true
   end
-  local body, err = read_until_close(sock, max_body)
+  local body, err = read_until_close(reader(sock, deadline), max_body)
   return body, err or false
+end
+
+-- An exchange that failed after connecting: the socket closed, the error, and whether a pooled
+-- connection was found dead before it answered a byte (`stale_ok`: the failure is of that kind).
+local function fail(sock, u, reused, reason, what, err, stale_ok)
+  sock:close()
+  return nil, failure(reason, what .. " " .. u.authority, err, true), reused and stale_ok and dropped(err)
 end
 
 local function keep_alive(version, headers)
@@ -236,7 +248,12 @@ function ngx_transport.new(opts)
     if u then return u end
     local err
     u, err = ngx_transport.parse_url(url)
-    if u then urls[url] = u end
+    if u then
+      local pool = ("compshare:%s:%d:%s"):format(u.host, u.port, u.tls and (verify and "tls" or "tls-noverify") or "plain")
+      u.pooled = { pool = pool, pool_size = pool_size }  -- the connect options, made once per URL
+      u.fresh = { pool = pool .. ":fresh" }
+      urls[url] = u
+    end
     return u, err
   end
 
@@ -247,13 +264,7 @@ function ngx_transport.new(opts)
     local sock = ngx.socket.tcp()
     local left = left_ms(deadline)
     sock:settimeouts(math.min(left, math.floor(connect_s * 1000)), left, left)
-    local pool = ("compshare:%s:%d:%s"):format(u.host, u.port, u.tls and (verify and "tls" or "tls-noverify") or "plain")
-    local ok, err
-    if fresh then
-      ok, err = sock:connect(u.host, u.port, { pool = pool .. ":fresh" })
-    else
-      ok, err = sock:connect(u.host, u.port, { pool = pool, pool_size = pool_size })
-    end
+    local ok, err = sock:connect(u.host, u.port, fresh and u.fresh or u.pooled)
     if not ok then return nil, failure("connect", "connect to " .. u.authority, err, false) end
     if u.tls and sock:getreusedtimes() == 0 then
       ok, err = sock:sslhandshake(false, (u.host:gsub("^%[(.*)%]$", "%1")), verify)
@@ -279,27 +290,22 @@ function ngx_transport.new(opts)
     local sock, ferr = open(u, deadline, connect_s, fresh)
     if not sock then return nil, ferr end
     local reused = sock:getreusedtimes() > 0
-    local function fail(reason, what, err, stale_ok)
-      sock:close()
-      return nil, failure(reason, what .. " " .. u.authority, err, true),
-        reused and stale_ok and dropped(err)
-    end
     sock:settimeout(left_ms(deadline))
     local _, err = sock:send({ head, body })
-    if err then return fail("transport", "sending to", err, true) end
+    if err then return fail(sock, u, reused, "transport", "sending to", err, true) end
     local version, status, headers, what
     local first = true
     repeat  -- an interim 1xx answer is skipped
       version, status, headers, what = read_head(sock, deadline)
       if not version then  -- status: the error; headers: what came before a failed read
-        if what == "status" then return fail("transport", "bad status line from", status) end
-        if what == "header" then return fail("transport", "reading headers from", status) end
-        return fail("transport", "reading from", status, first and headers == "")
+        if what == "status" then return fail(sock, u, reused, "transport", "bad status line from", status) end
+        if what == "header" then return fail(sock, u, reused, "transport", "reading headers from", status) end
+        return fail(sock, u, reused, "transport", "reading from", status, first and headers == "")
       end
       first = false
     until status >= 200
-    local res_body, delimited = read_body(reader(sock, deadline), req.method or "POST", status, headers, max_body)
-    if not res_body then return fail("transport", "reading body from", delimited) end
+    local res_body, delimited = read_body(sock, deadline, req.method or "POST", status, headers, max_body)
+    if not res_body then return fail(sock, u, reused, "transport", "reading body from", delimited) end
     if delimited and not fresh and keep_alive(version, headers) then
       sock:setkeepalive(idle_ms, pool_size)
     else

@@ -202,6 +202,19 @@ describe("missing credentials", function()
     assert.matches("credential.json", err.message, 1, true)
   end)
 
+  it("come first from a typed call, whatever else is wrong with it", function()
+    local opts = config.resolve({ transport = stub.new {} },
+      { getenv = function() return nil end, home = "/nowhere", read_file = function() return nil end })
+    local c = require("compshare").new(opts)
+    local res, err = c:CreateCompShareInstance { GPU = "many" }     -- fields missing and wrong too
+    assert.is_nil(res)
+    assert.equal("validation", err.kind)
+    assert.is_nil(err.problems)
+    assert.matches("^no credentials %(public_key and private_key missing%): run `compshare%-lua configure`", err.message)
+    local results = c:batch { { "DescribeCompShareImages", { Limit = 500 } } }
+    assert.matches("^no credentials", results[1].error.message)
+  end)
+
   it("name the one key that is missing", function()
     assert.matches("(private_key missing)", config.missing_credentials("pk", nil), 1, true)
     assert.matches("(public_key missing)", config.missing_credentials("", "sk"), 1, true)

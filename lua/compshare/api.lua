@@ -53,6 +53,9 @@ end
 -- @raise when action is not an action of the spec (the message suggests the closest)
 function api.prepare(client, action, params)
   local a = action_spec(action, 2)
+  if client.no_credentials then   -- first: no fix to the params would get this call through
+    return nil, errors.new { kind = "validation", action = action, message = client.no_credentials }
+  end
   local out = params
   if type(params) == "table" then
     out = {}

@@ -58,6 +58,9 @@ function Client.new(opts)
     logger = opts.logger,
     sleep = opts.sleep or util.sleep,
     random = opts.random or math.random,
+    -- the message for keys that are missing (false when both are there): the typed methods
+    -- give it before anything else about a call
+    no_credentials = config.missing_credentials(opts.public_key, opts.private_key) or false,
   }, Client)
   secrets[self] = opts.private_key
   if opts.transport then

@@ -506,3 +506,35 @@ describe("compshare.sandbox on hostile wire input", function()
     assert.matches('"ImageSet":%[%]', res2.body)
   end)
 end)
+
+describe("compshare.sandbox and the official SDKs' signatures", function()
+  local json = require "compshare.json"
+  local vectors = require "support.vectors"
+
+  it("accepts every FACTS.md vector, signed by the Python SDK's own functions, with its signature as given", function()
+    local sb = sandbox.new()
+    local seen = 0
+    for _, v in ipairs(vectors) do
+      if v.private_key == "my_private_key" then
+        local flat = {}
+        for _, p in ipairs(core.flatten(v.params)) do flat[p[1]] = p[2] end
+        flat.Signature = v.signature
+        local res = json.decode(sb { body = core.form_encode(flat) }.body)
+        assert(res.RetCode ~= CODES.signature, v.name .. ": " .. tostring(res.Message))
+        if v.params.Action == "DescribeCompShareImages" then assert.equal(0, res.RetCode) end
+        seen = seen + 1
+        flat.Signature = v.signature:gsub("^.", function(c) return c == "0" and "1" or "0" end)
+        assert.equal(CODES.signature, json.decode(sb { body = core.form_encode(flat) }.body).RetCode)
+      end
+    end
+    assert.is_true(seen >= 5)
+  end)
+
+  it("suggests only a near action name", function()
+    local c = new()
+    local _, err = c:call("DescribeCompShareImage", {})
+    assert.matches("did you mean DescribeCompShareImages%?", err.message)
+    _, err = c:call("Zzzzzzzzzz", {})
+    assert.is_nil(err.message:find("did you mean", 1, true))
+  end)
+end)

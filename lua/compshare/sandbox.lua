@@ -165,7 +165,7 @@ function Sandbox:admit(req)
   local ok, why = self:verify(flat, obj)
   if not ok then return nil, self:refusal(action, world.CODES.signature, "Signature VerifyAC Error: " .. why) end
   if not spec.actions[action] then
-    local near = validate.closest(action, spec.action_names)
+    local near = validate.suggest(action, spec.action_names)
     return nil, self:refusal(action, world.CODES.unknown_action, ("Action %s does not exist%s"):format(action,
       near and (" (did you mean " .. near .. "?)") or ""))
   end

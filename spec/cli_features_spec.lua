@@ -308,6 +308,17 @@ describe("compshare-lua", function()
       assert.equal(2, #srv.calls())
     end)
 
+    it("run and wait refuse --dry-run rather than ignore it (and send)", function()
+      local script = write_script 'assert(require("compshare").new():DescribeCompShareImages { Limit = 1 })'
+      local code, _, err = run({ "run", "--dry-run", script }, env)
+      os.remove(script)
+      assert.equal(2, code)
+      assert.matches("%-%-dry%-run is for call", err)
+      code = run({ "wait", "--dry-run", "instance", "uhost-1", "Running" }, env)
+      assert.equal(2, code)
+      assert.equal(0, #srv.calls())
+    end)
+
     it("run SCRIPT asks once, before the script's first spending call", function()
       local script = write_script(([[
         local c = require("compshare").new()

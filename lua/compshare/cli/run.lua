@@ -57,6 +57,9 @@ end
 function run.run(words, opts)
   local script = words[1]
   if not script then return nil, args.usage_error("run needs a SCRIPT.lua") end
+  if opts["dry-run"] then   -- ignoring it would send what the user meant only to look at
+    return nil, args.usage_error("--dry-run is for call; a script's calls cannot be dry-run (try --sandbox)")
+  end
   local chunk, lerr = loadfile(script)
   if not chunk then return nil, args.usage_error(lerr) end
   local script_arg = { [0] = script, [-1] = "run", [-2] = arg and arg[0] or "compshare-lua" }

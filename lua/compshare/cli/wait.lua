@@ -33,6 +33,7 @@ function wait.run(words, opts)
   if not KINDS[kind] or #words ~= KINDS[kind] then
     return nil, args.usage_error("usage: compshare-lua wait instance UHOST_ID STATE | wait image IMAGE_ID")
   end
+  if opts["dry-run"] then return nil, args.usage_error("--dry-run is for call") end
   local client, err = session.client(opts)
   if not client then return nil, err end
   local wopts = { on_progress = progress.printer(io.stderr, term.isatty(2) and os.getenv("TERM") ~= "dumb") }

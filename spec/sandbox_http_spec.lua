@@ -220,6 +220,12 @@ describe("compshare-lua sandbox --state", function()
     os.remove(file)
   end)
 
+  it("refuses a state file it cannot write", function()
+    local out = sh.capture(srv.RUNTIME .. " sandbox --listen 127.0.0.1:0 --state /nonexistent/dir/world.json 2>&1; echo rc=$?")
+    assert.matches("cannot write the state file /nonexistent/dir/world.json", out, 1, true)
+    assert.matches("rc=1$", out)
+  end)
+
   it("refuses a state file that is not one", function()
     local file = os.tmpname()
     sh.write(file, "not json")

@@ -163,6 +163,8 @@ function server.new(opts)
   self.sb.serving = true
   local loaded, lerr = self:load()
   if not loaded then return nil, lerr end
+  local saved, serr = self:save()       -- a state file that cannot be written is found now, not later
+  if not saved then return nil, ("cannot write the state file %s: %s"):format(self.state, tostring(serr)) end
   local listener, err = socket.bind(opts.host or "127.0.0.1", opts.port or 0)
   if not listener then return nil, ("cannot listen on %s:%s: %s"):format(opts.host or "127.0.0.1", tostring(opts.port), err) end
   self.listener = listener

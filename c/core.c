@@ -71,6 +71,7 @@ static const luaL_Reg funcs[] = {
     {"mkdir_private", cs_lua_mkdir_private},
     {"write_private", cs_lua_write_private},
     {"fsync", cs_lua_fsync},
+    {"lock", cs_lua_lock},
     {NULL, NULL},
 };
 

@@ -1,4 +1,4 @@
-/* fsync.h - make a file's (or a directory's) contents durable: core.fsync. */
+/* fsync.h - the journal's file primitives: core.fsync (durable contents), core.lock (one run). */
 #ifndef COMPSHARE_FSYNC_H
 #define COMPSHARE_FSYNC_H
 
@@ -7,5 +7,9 @@
 /* core.fsync(path) -> true, or nil, message. path may be a file or a directory
  * (fsync on a directory makes a rename inside it durable). */
 int cs_lua_fsync(lua_State *L);
+
+/* core.lock(path) -> lock, or nil, message, busy: an exclusive flock(2) on path, released
+ * by lock:unlock(), the lock's collection or the process's end. */
+int cs_lua_lock(lua_State *L);
 
 #endif

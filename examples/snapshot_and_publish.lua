@@ -52,6 +52,7 @@ local function fail(err)
   for k, v in pairs(err.partial or {}) do io.stderr:write(("  made so far: %s = %s\n"):format(k, v)) end
   if temporary then
     os.remove(journal)
+    os.remove(journal .. ".lock")
   else
     io.stderr:write(("  to resume, run the same command again (journal %s)\n"):format(journal))
   end
@@ -100,7 +101,7 @@ local result, err = workflow.snapshot_and_publish(client, spec, {
   on_progress = require("compshare.cli").progress,
 })
 if not result then fail(err) end
-if temporary then os.remove(journal) end
+if temporary then os.remove(journal) os.remove(journal .. ".lock") end
 
 print(("instance: %s (stopped)"):format(result.UHostId))
 print(("image:    %s (published, in review)"):format(result.CompShareImageId))

@@ -142,3 +142,118 @@ describe("a snapshot_and_publish spec", function()
     assert.equal(0, unsafe_calls(sb))
   end)
 end)
+
+describe("one run per journal", function()
+  after_each(runs.cleanup)
+
+  -- A transport on sb that, at its n-th request, first runs `inside()` (another run
+  -- started while this one is under way: a second cron job, a second nginx timer).
+  local function meanwhile(sb, n, inside)
+    local t = { sleep = sb.sleep, clock = sb.clock, requests = 0 }
+    return setmetatable(t, { __call = function(_, req)
+      t.requests = t.requests + 1
+      if t.requests == n then t.inside = { inside() } end
+      return sb(req)
+    end })
+  end
+
+  it("refuses a second run on a journal a run is using, at every request of the first; 1 of each", function()
+    local clean = runs.sandbox()
+    assert(workflow.snapshot_and_publish(runs.client(clean), runs.spec(), { journal = runs.journal_path() }))
+    for n = 1, #clean.calls do
+      local sb, path = runs.sandbox(), runs.journal_path()
+      local t = meanwhile(sb, n, function()
+        local before = #sb.calls
+        local res, err = workflow.snapshot_and_publish(runs.client(sb), runs.spec(), { journal = path })
+        return res, err, #sb.calls - before
+      end)
+      local res = assert(workflow.snapshot_and_publish(runs.client(t), runs.spec(), { journal = path }))
+      local _, err, sent = table.unpack(t.inside, 1, 3)
+      assert.is_table(err, "request " .. n)
+      assert.equal("journal", err.step)
+      assert.matches("in use by another run", err.message)
+      assert.equal(0, sent, "request " .. n)
+      assert.same({}, runs.problems(sb, res, path), "request " .. n)
+      -- the lock went with the run: a rerun resumes it, with reads only
+      assert(workflow.snapshot_and_publish(runs.client(sb), runs.spec(), { journal = path }))
+      assert.same({}, runs.problems(sb, res, path))
+    end
+  end)
+
+  it("lets two runs interleaved on one journal (coroutines, a request each in turn) make one of each", function()
+    -- Without the lock both worked on the same instance: the second adopted the first's
+    -- create by its claim, then both made an image of it (the sandbox refused the second
+    -- with 252 busy and the first run failed; the service might make two images).
+    local sb, path = runs.sandbox(), runs.journal_path()
+    local function stepping()
+      return setmetatable({ sleep = sb.sleep, clock = sb.clock },
+        { __call = function(_, req) coroutine.yield() return sb(req) end })
+    end
+    local function job()
+      return coroutine.create(function()
+        return workflow.snapshot_and_publish(runs.client(stepping()), runs.spec(), { journal = path })
+      end)
+    end
+    local cos, out = { job(), job() }, {}
+    for _ = 1, 1000 do
+      local live = false
+      for i, co in ipairs(cos) do
+        if coroutine.status(co) ~= "dead" then
+          live = true
+          local r = { coroutine.resume(co) }
+          assert.is_true(r[1], tostring(r[2]))
+          if coroutine.status(co) == "dead" then out[i] = { r[2], r[3] } end
+        end
+      end
+      if not live then break end
+    end
+    local res = assert(out[1][1], tostring(out[1][2]))
+    assert.is_nil(out[2][1])
+    assert.equal("journal", out[2][2].step)
+    assert.same({}, runs.problems(sb, res, path))
+  end)
+
+  it("lets the next run in after a run raised, and after a kill -9 of the process holding it", function()
+    local sb, path = runs.sandbox(), runs.journal_path()
+    local crash = runs.crashing(sb, 3, "die")
+    assert.has_error(function() workflow.snapshot_and_publish(runs.client(crash), runs.spec(), { journal = path }) end)
+    local res = assert(workflow.snapshot_and_publish(runs.client(sb), runs.spec(), { journal = path }))
+    assert.same({}, runs.problems(sb, res, path))
+    -- another process holds the lock (a run under way), then dies by kill -9
+    local lua = jit and "luajit" or "lua5.4"
+    local child, signal = os.tmpname(), os.tmpname()
+    os.remove(signal)
+    local f = assert(io.open(child, "w"))
+    f:write("local core = require 'compshare.core'\n",
+            "local l = assert(core.lock(arg[1]))\n",
+            "local s = assert(io.open(arg[2], 'w')) s:write('held') s:close()\n",
+            "core.sleep(20) l:unlock()\n")    -- bounded: killed long before
+    f:close()
+    local p = assert(io.popen(("LUA_CPATH='%s' %s %s %s.lock %s > /dev/null 2>&1 & echo $!")
+      :format((package.cpath:gsub("'", "")), lua, child, path, signal)))
+    local pid = p:read("*l")
+    p:close()
+    assert.matches("^%d+$", pid)
+    local held
+    for _ = 1, 400 do                         -- the child has the lock within a few ms; 20 s at most
+      local sf = io.open(signal, "rb")
+      if sf then sf:close() held = true break end
+      os.execute("sleep 0.05")
+    end
+    os.remove(child)
+    os.remove(signal)
+    assert.is_true(held, "the child never held the lock")
+    local refused, why = journal.open(path, journal.fingerprint(runs.spec()), "snapshot_and_publish")
+    assert.is_nil(refused)
+    assert.matches("in use by another run", why)
+    os.execute("kill -9 " .. pid)
+    local j
+    for _ = 1, 200 do
+      j = journal.open(path, journal.fingerprint(runs.spec()), "snapshot_and_publish")
+      if j then break end
+      os.execute("sleep 0.05")
+    end
+    assert.is_table(j, "the lock outlived its process")
+    j:close()
+  end)
+end)

@@ -112,6 +112,7 @@ describe("README, run as written on the sandbox", function()
       local out = sh.capture(NO_KEYS .. "COMPSHARE_JOURNAL=" .. sh.quote(journal) .. " sh -c "
         .. sh.quote(with_port(shell[3])) .. " 2>&1; echo rc=$?")
       os.remove(journal)
+      os.remove(journal .. ".lock")
       assert.matches("rc=0$", out)
       assert.matches("snapshot_and_publish on the service", out)     -- the keys are set: it talks HTTP
       assert.matches("image:%s+compshareImage%-sbx%d+ %(published", out)

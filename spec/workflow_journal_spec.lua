@@ -36,7 +36,9 @@ describe("compshare.journal", function()
       assert.same({ journal = 1, workflow = "test", fingerprint = "fp", UHostId = "uhost-1", stop_at = 5 }, rec)
       assert.is_nil(io.open(path .. ".tmp", "rb"))
       assert.equal(384, require("compshare.core").file_mode(path))   -- 0600
+      j:close()                            -- a journal open is one run's until closed
       local again = assert(journal.open(path, "fp", "test"))
+      again:close()
       assert.is_true(again.resumed)
       assert.equal("uhost-1", again.state.UHostId)
     end
@@ -44,7 +46,9 @@ describe("compshare.journal", function()
 
   it("refuses a journal of another run, a file that is not a journal, and a bad path", function()
     local path = runs.journal_path()
-    assert(assert(journal.open(path, "fp", "test")):write("x", 1))
+    local first = assert(journal.open(path, "fp", "test"))
+    assert(first:write("x", 1))
+    first:close()
     local j, err = journal.open(path, "other", "test")
     assert.is_nil(j)
     assert.matches("written for another run", err)

@@ -14,7 +14,9 @@
 --
 -- The journal holds ids, claim tokens and step flags, and the fingerprint (a
 -- SHA-1) of what it was written for; never parameters, keys or passwords.
--- One journal serves one run at a time.
+-- One journal serves one run at a time: open takes an exclusive lock on
+-- `<path>.lock` (core.lock, flock(2)), held until close() or the process ends,
+-- and refuses a journal another run holds.
 local core = require "compshare.core"
 local json = require "compshare.json"
 
@@ -113,6 +115,8 @@ local function dir_of(path)
   return dir == "" and "/" or dir
 end
 
+local read
+
 --- open(path, fingerprint, what) -> journal | nil, message
 -- Reads the journal at path when there is one: it must be a journal for `what`
 -- (e.g. "snapshot_and_publish") with the same fingerprint. A missing file is a
@@ -121,6 +125,25 @@ function journal.open(path, fingerprint, what)
   local fresh = { journal = journal.VERSION, workflow = what, fingerprint = fingerprint }
   if path == nil then return setmetatable({ state = fresh }, Journal) end
   if type(path) ~= "string" or path == "" then return nil, "the journal must be a file path (a non-empty string)" end
+  -- One run per journal: two runs on one journal would each send the creates the other has
+  -- not recorded yet. A lock that cannot be made (a directory that is missing or read-only)
+  -- is no lock: the journal cannot be written there either, so no unsafe call is sent.
+  local lock, lerr, busy = core.lock(path .. ".lock")
+  if busy then
+    return nil, ("the journal %s is in use by another run (%s); nothing was sent. Wait for that run to end, "
+      .. "or use another journal path"):format(path, tostring(lerr))
+  end
+  local j, err = read(path, fingerprint, what, fresh)
+  if not j then
+    if lock then lock:unlock() end
+    return nil, err
+  end
+  j.lock = lock
+  return j
+end
+
+--- The journal at path (or a fresh one when there is none), or nil, message.
+function read(path, fingerprint, what, fresh)
   local f, oerr, code = io.open(path, "rb")
   if not f then
     if code ~= 2 then return nil, ("cannot read the journal: %s"):format(tostring(oerr)) end  -- 2: ENOENT
@@ -153,6 +176,12 @@ function Journal:save()
   if ok then ok, err = core.fsync(dir_of(self.path)) end
   if not ok then return nil, ("cannot write the journal: %s"):format(tostring(err)) end
   return true
+end
+
+--- close(): let another run use the journal (its lock is released).
+function Journal:close()
+  if self.lock then self.lock:unlock() end
+  self.lock = nil
 end
 
 --- write(key, value [, key2, value2 ...]) -> true | nil, message: set (nil removes) and save.

@@ -80,6 +80,22 @@ local function start_run(client, opts, what, subject)
   return { client = client, opts = opts, j = j, rec = j.state }
 end
 
+--- Close the run's journal (its lock goes), then return what body returned, or raise
+-- what it raised.
+local function ended(j, ok, ...)
+  j:close()
+  if not ok then error((...), 0) end
+  return ...
+end
+
+--- body(r) for a run of `what` done to `subject`, with the journal held (locked) while it
+-- runs, however it ends; or nil, err when the journal cannot be used.
+local function in_run(client, opts, what, subject, body)
+  local r, rerr = start_run(client, opts, what, subject)
+  if not r then return nil, rerr end
+  return ended(r.j, pcall(body, r))
+end
+
 --- Write to the run's journal; a workflow error when it cannot.
 local function saved(r, ...)
   local ok, why = r.j:write(...)
@@ -265,11 +281,11 @@ function workflow.create_instance(client, params, opts)
   check_client(client, "create_instance")
   if type(params) ~= "table" then error("compshare.workflow.create_instance: params must be a table", 2) end
   params = raw(params)
-  local r, rerr = start_run(client, opts, "create_instance", params)
-  if not r then return nil, rerr end
-  local id, err = create_step(r, "instance", params)
-  return then_wait(id, err, "UHostId", function()
-    return wait.instance(client, id, "Running", with_timeout(r.opts, "instance_timeout"))
+  return in_run(client, opts, "create_instance", params, function(r)
+    local id, err = create_step(r, "instance", params)
+    return then_wait(id, err, "UHostId", function()
+      return wait.instance(client, id, "Running", with_timeout(r.opts, "instance_timeout"))
+    end)
   end)
 end
 
@@ -289,13 +305,13 @@ function workflow.snapshot(client, uhost_id, image_params, opts)
   check_id(uhost_id, "uhost_id", "snapshot")
   if type(image_params) ~= "table" then error("compshare.workflow.snapshot: image_params must be a table", 2) end
   image_params = raw(image_params)
-  local r, rerr = start_run(client, opts, "snapshot", { uhost_id, image_params })
-  if not r then return nil, rerr end
-  local p = { UHostId = uhost_id }
-  for k, v in next, image_params do p[k] = v end
-  local id, err = create_step(r, "image", p)
-  return then_wait(id, err, "CompShareImageId", function()
-    return wait.image(client, id, with_timeout(r.opts, "image_timeout"))
+  return in_run(client, opts, "snapshot", { uhost_id, image_params }, function(r)
+    local p = { UHostId = uhost_id }
+    for k, v in next, image_params do p[k] = v end
+    local id, err = create_step(r, "image", p)
+    return then_wait(id, err, "CompShareImageId", function()
+      return wait.image(client, id, with_timeout(r.opts, "image_timeout"))
+    end)
   end)
 end
 
@@ -314,11 +330,11 @@ function workflow.publish(client, image_id, params, opts)
   check_client(client, "publish")
   check_id(image_id, "image_id", "publish")
   params = raw(params or {})
-  local r, rerr = start_run(client, opts, "publish", { image_id, params })
-  if not r then return nil, rerr end
-  local info, err = publish_step(r, image_id, params, nil)
-  if not info then return nil, err end
-  return info.response or { already = true }
+  return in_run(client, opts, "publish", { image_id, params }, function(r)
+    local info, err = publish_step(r, image_id, params, nil)
+    if not info then return nil, err end
+    return info.response or { already = true }
+  end)
 end
 
 -- snapshot_and_publish ----------------------------------------------------------
@@ -450,6 +466,8 @@ local STEPS = {
   end },
 }
 
+local run_steps
+
 --- snapshot_and_publish(client, spec, opts) -> { UHostId =, CompShareImageId =, steps = {...} } | nil, err
 -- spec = { instance = <CreateCompShareInstance params> | uhost_id = "...",
 --          image = { Name =, Description =, ... }, image_id = "..." (resume),
@@ -475,8 +493,11 @@ function workflow.snapshot_and_publish(client, spec, opts)
     refused.step, refused.partial = "spec", {}
     return nil, refused
   end
-  local r, rerr = start_run(client, opts, "snapshot_and_publish", spec)
-  if not r then return nil, rerr end
+  return in_run(client, opts, "snapshot_and_publish", spec, function(r) return run_steps(r, spec) end)
+end
+
+--- The STEPS of snapshot_and_publish in a run: the result, or nil, err (with step and partial).
+function run_steps(r, spec)
   r.spec, r.rec.UHostId, r.rec.CompShareImageId = spec, r.rec.UHostId or spec.uhost_id,
     r.rec.CompShareImageId or spec.image_id
   local steps = {}

@@ -86,6 +86,7 @@ function runs.cleanup()
   for _, p in ipairs(made) do
     os.remove(p)
     os.remove(p .. ".tmp")
+    os.remove(p .. ".lock")
   end
   made = {}
 end

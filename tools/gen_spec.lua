@@ -214,135 +214,174 @@ local function seed_bounds(a, rules, ranges, range, decisions)
   end
 end
 
---- Translate the JSON constraints into rules the validator executes,
--- and everything else into notes for the docs.
-local function translate(a, act)
-  local rules, notes, decisions = {}, act.notes, act.decisions
-  local ranges = {}
-  local function range(fieldname, min, max, source)
-    local r = ranges[fieldname]
+--- The translators of the JSON's constraint kinds, one a kind: each adds the rules, notes and
+-- decisions of constraint c to the translation state t (see `translate`).
+local CONSTRAINT = {}
+
+function CONSTRAINT.multiple_of(c, t)
+  t.rule { kind = "multiple_of", field = c.field, value = c.value, source = c.source }
+end
+
+function CONSTRAINT.range(c, t)
+  if c.max_by_GpuType then
+    local r = t.range(c.field, c.min, nil, c.source)
+    r.max_by = { field = "GpuType", values = c.max_by_GpuType }
+    return
+  end
+  local max = c.max
+  if t.max_by[c.field] and c.source:find("^sdk") then
+    max = nil
+    t.decide(("%s upper bound %s from the SDK comment is not enforced; "
+      .. "the seed's per-GpuType maximum is (it is larger for several types)"):format(c.field, num(c.max)))
+  end
+  t.range(c.field, c.min, max, c.source)
+end
+
+function CONSTRAINT.max_by_GpuType(c, t)
+  t.rule { kind = "max_by", field = c.field, by = "GpuType", max = c.max,
+    scale = (c.unit == "GB" and c.field == "Memory") and 1024 or 1, unit = c.unit, source = c.source }
+end
+
+function CONSTRAINT.forbidden_combination(c, t)
+  t.rule { kind = "forbidden_when", field = c.field, values = c.not_in, when = c.when, source = c.source }
+end
+
+function CONSTRAINT.only_for(c, t)
+  local by, values = next(c.requires)
+  t.rule { kind = "only_with", field = c.field, value = c.value, by = by, values = values, source = c.source }
+end
+
+function CONSTRAINT.intel_only(c, t)
+  local target, allowed = next(c.implies)
+  t.rule { kind = "allowed_when", field = target, values = allowed, by = c.field, when_in = c.values,
+    source = c.source }
+  if c.note then t.decide("Intel-only list follows the seed prose (" .. c.note .. ")") end
+end
+
+function CONSTRAINT.not_equal(c, t)
+  t.rule { kind = "not_equal", field = c.field, value = c.value, source = c.source }
+  if c.note then t.decide(c.field .. " ~= " .. num(c.value) .. " (" .. c.note .. ")") end
+end
+
+function CONSTRAINT.min_items_where(c, t)
+  local exactly = EXACTLY[t.a.name .. " " .. c.field]
+  t.rule { kind = "min_items_where", field = c.field, where = c.where, min = c.min,
+    max = exactly and exactly.max, source = c.source }
+  if exactly then
+    t.decide(("%s has at most %d item(s) with %s: %s"):format(c.field, exactly.max, show(c.where), exactly.why))
+  end
+end
+
+function CONSTRAINT.max_items(c, t)
+  t.rule { kind = "max_items", field = c.field, max = c.max, source = c.source }
+end
+
+function CONSTRAINT.max_length(c, t)
+  t.rule { kind = "max_length", field = c.field, max = c.max, allowed = c.allowed_chars, source = c.source }
+end
+
+function CONSTRAINT.format(c, t)
+  local name = assert(FORMATS[c.pattern_inferred], "gen_spec: unknown pattern " .. tostring(c.pattern_inferred))
+  t.rule { kind = "format", field = c.field, format = name, example = c.example, source = c.source }
+end
+
+function CONSTRAINT.conditional_required(c, t)
+  t.rule { kind = "required_when", field = c.field, when = c.when, source = c.source }
+  if c.zero_means then
+    t.range(c.field, 0, nil, c.source)
+    t.decide(("%s >= 0 (the seed says 0 means %s)"):format(c.field, c.zero_means))
+  end
+end
+
+function CONSTRAINT.enum(c, t)
+  local f = t.field_at(c.field)
+  assert(f, "gen_spec: enum for unknown field " .. t.a.name .. "." .. c.field)
+  if not f.enum then f.enum = c.values end
+end
+
+function CONSTRAINT.required_mismatch(c, t)
+  local f = assert(find_field(t.act.request, c.field), "gen_spec: required_mismatch " .. c.field)
+  -- false when the seed page omits it or does not require it
+  local req = c.seed_required ~= nil and c.seed_required or false
+  f.required = req or nil
+  t.decide(("%s is %s (seed page) although the SDK says %s%s"):format(
+    c.field, req and "required" or "optional", c.sdk_required and "required" or "optional",
+    c.note and (" - " .. c.note) or ""))
+  if not req and c.seed_default ~= nil then
+    f.fill = c.seed_default
+    t.decide(("when %s is omitted the wrapper sends the seed default %q"):format(c.field, c.seed_default))
+  end
+end
+
+function CONSTRAINT.type_mismatch(c, t)
+  local f = assert(find_field(t.act.request, c.field))
+  f.type, f.enum = c.seed_type, nil
+  t.decide(("%s is a %s (seed) sent as %s; the SDK's string form %s is accepted too"):format(
+    c.field, c.seed_type, table.concat(c.wire_values, "/"), table.concat(c.wire_values, "/")))
+end
+
+--- The translation state of action a (its JSON) into act (its spec entry): the rules so far,
+-- one range rule a field (`range` merges bounds into it), and what the translators call.
+local function translation(a, act)
+  local t = { a = a, act = act, rules = {}, ranges = {}, max_by = {} }
+  function t.rule(r) t.rules[#t.rules + 1] = r end
+  function t.decide(text) act.decisions[#act.decisions + 1] = text end
+  function t.note(text) act.notes[#act.notes + 1] = text end
+  function t.range(fieldname, min, max, source)
+    local r = t.ranges[fieldname]
     if not r then
       r = { kind = "range", field = fieldname, source = source }
-      ranges[fieldname] = r
-      rules[#rules + 1] = r
+      t.ranges[fieldname] = r
+      t.rule(r)
     end
     if min ~= nil then r.min = r.min and math.max(r.min, min) or min end
     if max ~= nil then r.max = r.max and math.min(r.max, max) or max end
     return r
   end
-  local function field_at(path)          -- "Disks.N.Type" -> the model field
+  function t.field_at(path)          -- "Disks.N.Type" -> the model field
     local top, rest = path:match("^([^.]+)%.N%.(.+)$")
     if not top then return find_field(act.request, path) end
     local f = find_field(act.request, top)
     local m = f and f.model and data.models[f.model]
     return m and find_field(m.fields, rest)
   end
-  local max_by = {}
   for _, c in ipairs(a.constraints or {}) do
-    if c.kind == "max_by_GpuType" then max_by[c.field] = true end
+    if c.kind == "max_by_GpuType" then t.max_by[c.field] = true end
   end
+  return t
+end
+
+--- Pagination fields: Offset >= 0 and Limit from 1 to its documented maximum.
+local function pagination_rules(t)
+  local p = t.act.pagination
+  if not p then return end
+  t.range(p.offset, 0, nil, "pagination")
+  local limit = find_field(t.act.request, p.limit)
+  t.range(p.limit, 1, p.limit_max, "pagination")
+  if limit and limit.type == "string" then
+    limit.type, limit.numeric_string = "int", true
+    t.decide(("%s is typed string in both SDKs; an integer or a decimal string is "
+      .. "accepted and sent as decimal"):format(p.limit))
+  end
+end
+
+--- Translate the JSON constraints into rules the validator executes,
+-- and everything else into notes for the docs.
+local function translate(a, act)
+  local t = translation(a, act)
   for _, c in ipairs(a.constraints or {}) do
-    local k = c.kind
+    local kind = c.kind
     if c.direction == "response" or (c.field and c.field:find("^UHostSet")) then
-      notes[#notes + 1] = "response " .. describe(c)
-    elseif k == "multiple_of" then
-      rules[#rules + 1] = { kind = "multiple_of", field = c.field, value = c.value, source = c.source }
-    elseif k == "range" and c.max_by_GpuType then
-      local r = range(c.field, c.min, nil, c.source)
-      r.max_by = { field = "GpuType", values = c.max_by_GpuType }
-    elseif k == "range" then
-      local max = c.max
-      if max_by[c.field] and c.source:find("^sdk") then
-        max = nil
-        decisions[#decisions + 1] = ("%s upper bound %s from the SDK comment is not enforced; "
-          .. "the seed's per-GpuType maximum is (it is larger for several types)"):format(c.field, num(c.max))
-      end
-      range(c.field, c.min, max, c.source)
-    elseif k == "max_by_GpuType" then
-      rules[#rules + 1] = { kind = "max_by", field = c.field, by = "GpuType", max = c.max,
-        scale = (c.unit == "GB" and c.field == "Memory") and 1024 or 1, unit = c.unit, source = c.source }
-    elseif k == "forbidden_combination" then
-      rules[#rules + 1] = { kind = "forbidden_when", field = c.field, values = c.not_in, when = c.when,
-        source = c.source }
-    elseif k == "only_for" then
-      local by, values = next(c.requires)
-      rules[#rules + 1] = { kind = "only_with", field = c.field, value = c.value, by = by, values = values,
-        source = c.source }
-    elseif k == "intel_only" then
-      local target, allowed = next(c.implies)
-      rules[#rules + 1] = { kind = "allowed_when", field = target, values = allowed, by = c.field,
-        when_in = c.values, source = c.source }
-      if c.note then decisions[#decisions + 1] = "Intel-only list follows the seed prose (" .. c.note .. ")" end
-    elseif k == "not_equal" then
-      rules[#rules + 1] = { kind = "not_equal", field = c.field, value = c.value, source = c.source }
-      if c.note then decisions[#decisions + 1] = c.field .. " ~= " .. num(c.value) .. " (" .. c.note .. ")" end
-    elseif k == "min_items_where" then
-      local exactly = EXACTLY[a.name .. " " .. c.field]
-      rules[#rules + 1] = { kind = "min_items_where", field = c.field, where = c.where, min = c.min,
-        max = exactly and exactly.max, source = c.source }
-      if exactly then
-        decisions[#decisions + 1] = ("%s has at most %d item(s) with %s: %s"):format(c.field, exactly.max,
-          show(c.where), exactly.why)
-      end
-    elseif k == "max_items" then
-      rules[#rules + 1] = { kind = "max_items", field = c.field, max = c.max, source = c.source }
-    elseif k == "max_length" then
-      rules[#rules + 1] = { kind = "max_length", field = c.field, max = c.max, allowed = c.allowed_chars,
-        source = c.source }
-    elseif k == "format" then
-      local name = assert(FORMATS[c.pattern_inferred], "gen_spec: unknown pattern " .. tostring(c.pattern_inferred))
-      rules[#rules + 1] = { kind = "format", field = c.field, format = name, example = c.example,
-        source = c.source }
-    elseif k == "conditional_required" then
-      rules[#rules + 1] = { kind = "required_when", field = c.field, when = c.when, source = c.source }
-      if c.zero_means then
-        range(c.field, 0, nil, c.source)
-        decisions[#decisions + 1] = ("%s >= 0 (the seed says 0 means %s)"):format(c.field, c.zero_means)
-      end
-    elseif k == "enum" then
-      local f = field_at(c.field)
-      assert(f, "gen_spec: enum for unknown field " .. a.name .. "." .. c.field)
-      if not f.enum then f.enum = c.values end
-    elseif k == "required_mismatch" then
-      local f = assert(find_field(act.request, c.field), "gen_spec: required_mismatch " .. c.field)
-      local req
-      if c.seed_required ~= nil then
-        req = c.seed_required
-      else
-        req = false -- the seed page omits or does not require it
-      end
-      f.required = req or nil
-      decisions[#decisions + 1] = ("%s is %s (seed page) although the SDK says %s%s"):format(
-        c.field, req and "required" or "optional", c.sdk_required and "required" or "optional",
-        c.note and (" - " .. c.note) or "")
-      if not req and c.seed_default ~= nil then
-        f.fill = c.seed_default
-        decisions[#decisions + 1] = ("when %s is omitted the wrapper sends the seed default %q"):format(
-          c.field, c.seed_default)
-      end
-    elseif k == "type_mismatch" then
-      local f = assert(find_field(act.request, c.field))
-      f.type, f.enum = c.seed_type, nil
-      decisions[#decisions + 1] = ("%s is a %s (seed) sent as %s; the SDK's string form %s is accepted too"):format(
-        c.field, c.seed_type, table.concat(c.wire_values, "/"), table.concat(c.wire_values, "/"))
+      t.note("response " .. describe(c))
+    elseif CONSTRAINT[kind] then
+      CONSTRAINT[kind](c, t)
     else
-      notes[#notes + 1] = describe(c)
+      t.note(describe(c))
     end
   end
-  seed_bounds(a, rules, ranges, range, decisions)
-  -- Pagination fields: Offset >= 0 and Limit from 1 to its documented maximum.
-  local p = act.pagination
-  if p then
-    range(p.offset, 0, nil, "pagination")
-    local limit = find_field(act.request, p.limit)
-    range(p.limit, 1, p.limit_max, "pagination")
-    if limit and limit.type == "string" then
-      limit.type, limit.numeric_string = "int", true
-      decisions[#decisions + 1] = ("%s is typed string in both SDKs; an integer or a decimal string is "
-        .. "accepted and sent as decimal"):format(p.limit)
-    end
-  end
-  return rules
+  seed_bounds(a, t.rules, t.ranges, t.range, act.decisions)
+  pagination_rules(t)
+  return t.rules
 end
 
 --- Paths of the bool fields of a field list and of its models ("Disks[n].IsBoot").
@@ -362,18 +401,8 @@ local function bool_fields(fields, prefix, seen)
   return out
 end
 
-local function build_action(a)
-  local act = {
-    name = a.name,
-    sdk = a.sdk,
-    seed = a.seed_doc and a.seed_doc.file or nil,
-    request = {},
-    response = {},
-    notes = copy(a.notes) or {},
-    decisions = {},
-  }
-  act.retry_safe, act.retry_reason = retry_policy(a)
-  act.spends, act.spends_reason = spend_policy(a)
+--- The request fields of action a into act, with the decisions and notes they carry.
+local function request_fields(a, act)
   for _, f in ipairs(a.request or {}) do
     local x = field_of(f)
     act.request[#act.request + 1] = x
@@ -389,35 +418,55 @@ local function build_action(a)
       act.notes[#act.notes + 1] = ("%s is only in the %s SDK"):format(f.name, table.concat(f.sdk, "+"))
     end
   end
+  if a.seed_doc then
+    for _, name in ipairs(a.seed_doc.sdk_only_request_fields or {}) do
+      act.decisions[#act.decisions + 1] = ("SDK-only field %s accepted (the union)"):format(name)
+    end
+  end
+end
+
+--- An action whose request fields are not documented is open (unknown fields accepted); the
+-- fields its seed page names are typed as in CreateCompShareInstance.
+local function open_fields(a, act)
+  if not a.request_fields_unknown then return end
+  act.open = true
+  act.decisions[#act.decisions + 1] = "request fields are not documented; unknown fields are accepted "
+    .. "(still checked for type, size and UTF-8)"
+  local donor = a.request_fields_mentioned_by_seed and "CreateCompShareInstance"
+  for _, d in ipairs(data.actions) do
+    if d.name == donor then
+      for _, name in ipairs(a.request_fields_mentioned_by_seed) do
+        local f = field_of(assert(find_field(d.request, name)))
+        f.required = nil
+        act.request[#act.request + 1] = f
+      end
+      act.decisions[#act.decisions + 1] = "fields named by the seed ("
+        .. table.concat(a.request_fields_mentioned_by_seed, ", ")
+        .. ") are typed as in " .. donor .. " and optional"
+    end
+  end
+end
+
+local function build_action(a)
+  local act = {
+    name = a.name,
+    sdk = a.sdk,
+    seed = a.seed_doc and a.seed_doc.file or nil,
+    request = {},
+    response = {},
+    notes = copy(a.notes) or {},
+    decisions = {},
+  }
+  act.retry_safe, act.retry_reason = retry_policy(a)
+  act.spends, act.spends_reason = spend_policy(a)
+  request_fields(a, act)
   for _, f in ipairs(a.response or {}) do act.response[#act.response + 1] = field_of(f) end
   if a.pagination then
     local p = a.pagination
     act.pagination = { offset = p.offset, limit = p.limit, items = p.items, total = p.total or false,
       limit_default = p.limit_default, limit_max = p.limit_max, offset_default = p.offset_default }
   end
-  if a.request_fields_unknown then
-    act.open = true
-    act.decisions[#act.decisions + 1] = "request fields are not documented; unknown fields are accepted "
-      .. "(still checked for type, size and UTF-8)"
-    local donor = a.request_fields_mentioned_by_seed and "CreateCompShareInstance"
-    for _, d in ipairs(data.actions) do
-      if d.name == donor then
-        for _, name in ipairs(a.request_fields_mentioned_by_seed) do
-          local f = field_of(assert(find_field(d.request, name)))
-          f.required = nil
-          act.request[#act.request + 1] = f
-        end
-        act.decisions[#act.decisions + 1] = "fields named by the seed ("
-          .. table.concat(a.request_fields_mentioned_by_seed, ", ")
-          .. ") are typed as in " .. donor .. " and optional"
-      end
-    end
-  end
-  if a.seed_doc then
-    for _, name in ipairs(a.seed_doc.sdk_only_request_fields or {}) do
-      act.decisions[#act.decisions + 1] = ("SDK-only field %s accepted (the union)"):format(name)
-    end
-  end
+  open_fields(a, act)
   act.rules = translate(a, act)
   -- Booleans: the validator accepts the strings "true"/"false" (the seed examples send them) for
   -- every bool field, so every action with one says so.

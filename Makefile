@@ -18,7 +18,7 @@ LUA54       ?= lua5.4
 LUAJIT      ?= luajit
 BUSTED      ?= busted
 
-CORE_SRC    := c/core.c c/flatten.c c/sign.c c/form.c c/session.c c/xfer.c c/batch.c c/fsinfo.c c/fsync.c
+CORE_SRC    := c/core.c c/flatten.c c/json.c c/sign.c c/form.c c/session.c c/xfer.c c/batch.c c/fsinfo.c c/fsync.c
 CORE_HDR    := $(wildcard c/*.h)
 CORE_54     := build/5.4/compshare/core.so
 CORE_JIT    := build/jit/compshare/core.so

@@ -7,6 +7,7 @@
 #include "flatten.h"
 #include "form.h"
 #include "fsinfo.h"
+#include "json.h"
 #include "fsync.h"
 #include "session.h"
 #include "sign.h"
@@ -63,6 +64,7 @@ static const luaL_Reg scratch_funcs[] = {
 
 static const luaL_Reg funcs[] = {
     {"flatten", cs_lua_flatten},
+    {"json_decode", cs_lua_json_decode},
     {"form_decode", cs_lua_form_decode},
     {"sleep", cs_lua_sleep},
     {"now", cs_lua_now},

@@ -184,6 +184,20 @@ local SEED_BOUNDS = {
       .. "the seed's account quota table allows at most that many instances" },
     { field = "Disks.N.Size", min = 1, why = "a disk size in GB (seed 004 field table)" },
   },
+  -- Paid quantities of other actions that spend (field docs: a target count, a size, a
+  -- purchase length): at least 1, as for a create.
+  ResizeCompShareInstance = {
+    { field = "Cpu", min = 1, source = "field docs", why = "a target count of virtual CPU cores" },
+    { field = "Gpu", min = 1, source = "field docs", why = "a target count of GPU cards (a create has GPU >= 1)" },
+    { field = "Memory", min = 1, source = "field docs", why = "a target memory size in MB" },
+  },
+  ResizeCompShareDisk = {
+    { field = "Size", min = 1, source = "field docs", why = "a disk size in GB" },
+  },
+  CreateULHostInstance = {
+    { field = "Quantity", min = 1, source = "field docs",
+      why = "a purchase length in ChargeType periods (default 1)" },
+  },
 }
 
 -- "exactly one": the count of items matching `where` that a min_items_where rule also caps.
@@ -202,7 +216,7 @@ end
 local function seed_bounds(a, rules, ranges, range, decisions)
   for _, b in ipairs(SEED_BOUNDS[a.name] or {}) do
     local max = b.max == "account_quota" and quota_max() or b.max
-    range(b.field, b.min, max, "seed:" .. a.seed_doc.file)
+    range(b.field, b.min, max, b.source or ("seed:" .. a.seed_doc.file))
     decisions[#decisions + 1] = ("%s from %s%s: %s"):format(b.field, num(b.min),
       max and (" to " .. num(max)) or " up", b.why)
   end

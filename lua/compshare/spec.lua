@@ -490,7 +490,7 @@ A["CreateCompShareTeamRelation"] = (function() return {
   summary = "Invite users to join a team",
 } end)()
 A["CreateULHostInstance"] = (function() return {
-  decisions = {},
+  decisions = { "Quantity from 1 up: a purchase length in ChargeType periods (default 1)" },
   name = "CreateULHostInstance",
   notes = {},
   request = {
@@ -519,7 +519,9 @@ A["CreateULHostInstance"] = (function() return {
   },
   retry_reason = "Go SDK marks it non-retryable (creates or publishes something)",
   retry_safe = false,
-  rules = {},
+  rules = {
+    { field = "Quantity", kind = "range", min = 1, source = "field docs" },
+  },
   sdk = { "go", "python" },
   spends = true,
   spends_reason = "it creates an instance, billed from the moment it exists",
@@ -1932,7 +1934,7 @@ A["ResetULHostInstancePassword"] = (function() return {
   summary = "Reset a ULHost instance's administrator password",
 } end)()
 A["ResizeCompShareDisk"] = (function() return {
-  decisions = {},
+  decisions = { "Size from 1 up: a disk size in GB" },
   name = "ResizeCompShareDisk",
   notes = {},
   request = {
@@ -1946,14 +1948,16 @@ A["ResizeCompShareDisk"] = (function() return {
     { doc = "ID of the resized disk", name = "UDiskId", type = "string" },
   },
   retry_safe = true,
-  rules = {},
+  rules = {
+    { field = "Size", kind = "range", min = 1, source = "field docs" },
+  },
   sdk = { "go", "python" },
   spends = true,
   spends_reason = "it changes the size, and so the price",
   summary = "Resize a CompShare disk",
 } end)()
 A["ResizeCompShareInstance"] = (function() return {
-  decisions = {},
+  decisions = { "Cpu from 1 up: a target count of virtual CPU cores", "Gpu from 1 up: a target count of GPU cards (a create has GPU >= 1)", "Memory from 1 up: a target memory size in MB" },
   name = "ResizeCompShareInstance",
   notes = {},
   request = {
@@ -1971,7 +1975,11 @@ A["ResizeCompShareInstance"] = (function() return {
     { doc = "ID of the affected instance", name = "UHostId", type = "string" },
   },
   retry_safe = true,
-  rules = {},
+  rules = {
+    { field = "Cpu", kind = "range", min = 1, source = "field docs" },
+    { field = "Gpu", kind = "range", min = 1, source = "field docs" },
+    { field = "Memory", kind = "range", min = 1, source = "field docs" },
+  },
   sdk = { "go", "python" },
   spends = true,
   spends_reason = "it changes the size, and so the price",

@@ -8,9 +8,9 @@ local core = require "compshare.core"
 local json = require "compshare.json"
 local recover = require "compshare.recover"
 
-local PARAMS = { MachineType = "G", CompShareImageId = "compshareImage-xxxx", GpuType = "4090", GPU = 1,
-                 CPU = 16, Memory = 65536, ChargeType = "Dynamic", Name = "job-1",
-                 Disks = { { IsBoot = true, Size = 200, Type = "CLOUD_SSD" } } }
+local fixtures = require "support.fixtures"
+
+local PARAMS = fixtures.named_instance()
 
 -- Newest first, as a cloud lists them. The create is applied, then its answer lost.
 -- opts.shift: after this many describes, someone else's instance is made (at the front).

@@ -6,16 +6,11 @@ local core = require "compshare.core"
 local json = require "compshare.json"
 local recover = require "compshare.recover"
 
-local PARAMS = { MachineType = "G", CompShareImageId = "compshareImage-xxxx", GpuType = "4090", GPU = 1,
-                 CPU = 16, Memory = 65536, ChargeType = "Dynamic", Name = "job-1",
-                 Disks = { { IsBoot = true, Size = 200, Type = "CLOUD_SSD" } } }
+local fixtures = require "support.fixtures"
 
-local function with(base, extra)
-  local o = {}
-  for k, v in pairs(base) do o[k] = v end
-  for k, v in pairs(extra or {}) do o[k] = v end
-  return o
-end
+local PARAMS = fixtures.named_instance()
+
+local with = fixtures.with
 
 -- A small service: instances in a list (with the Remark they were created with),
 -- creates that fail as scripted.

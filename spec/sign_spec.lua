@@ -192,14 +192,7 @@ describe("the reused signing scratch", function()
   end)
 
   it("is not corrupted by a finalizer that signs while a call is copying its answer out", function()
-    local function finalizing(fn)
-      if newproxy then  -- LuaJIT: tables have no __gc
-        local p = newproxy(true)
-        getmetatable(p).__gc = fn
-        return p
-      end
-      return setmetatable({}, { __gc = fn })
-    end
+    local finalizing = require("support.sh").on_collect
     local inner_ok = true
     for _ = 1, 200 do
       for _ = 1, 20 do

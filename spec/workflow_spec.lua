@@ -21,12 +21,7 @@ local function setup(opts)
   return c, sb, { sleep = sb.sleep, now = sb.clock }
 end
 
-local function with(base, extra)
-  local o = {}
-  for k, v in pairs(base) do o[k] = v end
-  for k, v in pairs(extra or {}) do o[k] = v end
-  return o
-end
+local with = require("support.fixtures").with
 
 local function count(sb, action)
   local n = 0

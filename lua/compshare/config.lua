@@ -200,19 +200,11 @@ local function load_profiles(sys, path, required)
   return list
 end
 
--- The last entry named `name` (a later entry overrides an earlier one, as in a JSON object).
-local function find_profile(list, name)
+-- The last entry whose `key` is `value` (a later entry overrides an earlier one, as in a JSON object).
+local function last_with(list, key, value)
   local found
   for _, p in ipairs(list) do
-    if p.profile == name then found = p end
-  end
-  return found
-end
-
-local function active_profile(list)
-  local found
-  for _, p in ipairs(list) do
-    if p.active == true then found = p end
+    if p[key] == value then found = p end
   end
   return found
 end
@@ -228,12 +220,12 @@ local function from_ucloud(sys, st)
   local named = nonempty(st.profile) or nonempty(sys.getenv("UCLOUD_PROFILE"))
   local cfg, name
   if named then
-    name, cfg = named, find_profile(cfgs, named)
+    name, cfg = named, last_with(cfgs, "profile", named)
   else
-    cfg = active_profile(cfgs)
+    cfg = last_with(cfgs, "active", true)
     name = cfg and nonempty(cfg.profile) or "default"
   end
-  local cred = find_profile(creds, name)
+  local cred = last_with(creds, "profile", name)
   if named and not cfg and not cred and not st.profile then
     fail(("profile %q (UCLOUD_PROFILE) is in neither %s nor %s"):format(name, cfg_path, cred_path))
   end

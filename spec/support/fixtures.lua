@@ -11,6 +11,20 @@ function fixtures.instance(over)
   return p
 end
 
+--- A shallow copy of base with the fields of extra (optional) on top.
+function fixtures.with(base, extra)
+  local o = {}
+  for k, v in pairs(base) do o[k] = v end
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return o
+end
+
+--- The create the recover specs send: an instance with a Name (the claim's subject).
+function fixtures.named_instance()
+  return fixtures.instance { MachineType = "G", CompShareImageId = "compshareImage-xxxx", ChargeType = "Dynamic",
+    Name = "job-1" }
+end
+
 --- A list of n copies of x (the same value each time).
 function fixtures.rep(x, n)
   local out = {}

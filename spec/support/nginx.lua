@@ -55,21 +55,7 @@ local function accepts(port)
   return ok ~= nil
 end
 
--- Running and not a zombie (a daemon's zombie waits for init to reap it).
-local function alive(pid)
-  if not pid then return false end
-  local stat = command_output("ps -o stat= -p " .. pid .. " 2>/dev/null")
-  return stat ~= "" and not stat:find("^Z")
-end
-
-local function wait_until(pred, seconds)
-  local deadline = socket.gettime() + seconds
-  repeat
-    if pred() then return true end
-    socket.sleep(0.02)
-  until socket.gettime() > deadline
-  return pred()
-end
+local alive, wait_until = sh.alive, sh.wait_until
 
 local function config(opts, root, port)
   return table.concat({
@@ -105,14 +91,7 @@ end
 -- Servers not stopped yet; whatever a spec forgets is stopped when Lua closes.
 local running = {}
 
-local function on_close(fn)
-  if newproxy then -- LuaJIT: tables have no __gc
-    local p = newproxy(true)
-    getmetatable(p).__gc = fn
-    return p
-  end
-  return setmetatable({}, { __gc = fn })
-end
+local on_close = sh.on_collect
 
 local function stop(srv)
   if srv.stopped then return end

@@ -7,19 +7,7 @@ local srv = {}
 
 srv.RUNTIME = "build/bin/compshare-lua"
 
-local function wait_until(pred, seconds)
-  local deadline = socket.gettime() + seconds
-  repeat
-    if pred() then return true end
-    socket.sleep(0.02)
-  until socket.gettime() > deadline
-  return pred()
-end
-
-local function alive(pid)
-  local stat = sh.capture("ps -o stat= -p " .. pid .. " 2>/dev/null")
-  return stat ~= "" and not stat:find("^Z")
-end
+local alive, wait_until = sh.alive, sh.wait_until
 
 --- start(args) -> { pid, port, url, log, stop = fn(signal) -> the log }. args: extra words.
 function srv.start(args)

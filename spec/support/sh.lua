@@ -1,4 +1,6 @@
---- Shell and file helpers shared by the specs and the nginx harness.
+--- Shell, file and process helpers shared by the specs and the server harnesses.
+local socket = require "socket"
+
 local sh = {}
 
 --- Quote s for /bin/sh.
@@ -41,6 +43,34 @@ end
 function sh.run(cmd)
   local a = os.execute(cmd)
   return a == true or a == 0
+end
+
+--- Is process pid running and not a zombie (a daemon's zombie waits for init to reap it)?
+function sh.alive(pid)
+  if not pid then return false end
+  local stat = sh.capture("ps -o stat= -p " .. pid .. " 2>/dev/null")
+  return stat ~= "" and not stat:find("^Z")
+end
+
+--- Poll pred every 20 ms until it is true or `seconds` have passed; its last answer.
+function sh.wait_until(pred, seconds)
+  local deadline = socket.gettime() + seconds
+  repeat
+    if pred() then return true end
+    socket.sleep(0.02)
+  until socket.gettime() > deadline
+  return pred()
+end
+
+--- A value whose collection (at the latest when Lua closes) calls fn. LuaJIT's tables have
+-- no __gc, so there it is a newproxy.
+function sh.on_collect(fn)
+  if newproxy then
+    local p = newproxy(true)
+    getmetatable(p).__gc = fn
+    return p
+  end
+  return setmetatable({}, { __gc = fn })
 end
 
 return sh

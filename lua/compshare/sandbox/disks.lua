@@ -53,9 +53,7 @@ function disks.release(w, uhost_id)
 end
 
 function disks.get(w, id)
-  local d = w:get("disks", id)
-  if not d then refuse("not_found", "disk %s does not exist", tostring(id)) end
-  return d
+  return world.existing(w, "disks", id, "disk")
 end
 
 local function data_disk(w, id, what)

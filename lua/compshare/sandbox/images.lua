@@ -162,11 +162,17 @@ function A.UpdateCompShareImage(w, p)
   return {}
 end
 
-function A.CopyCompShareCustomImage(w, p)
-  local src = images.own(w, p.CompShareImageId)
-  if src.fields.Status ~= "Available" then
-    refuse("wrong_state", "image %s is %s; only Available images can be copied", p.CompShareImageId, src.fields.Status)
+--- images.own, refused unless the image is Available ("only Available images <may>").
+local function own_available(w, id, may)
+  local img = images.own(w, id)
+  if img.fields.Status ~= "Available" then
+    refuse("wrong_state", "image %s is %s; only Available images %s", id, img.fields.Status, may)
   end
+  return img
+end
+
+function A.CopyCompShareCustomImage(w, p)
+  local src = own_available(w, p.CompShareImageId, "can be copied")
   local name = p.TargetImageName or (src.fields.Name .. "-copy")
   local taken = name_taken(w, name)
   if taken then refuse("duplicate", "an image named %q already exists (%s)", name, taken) end
@@ -194,10 +200,7 @@ function A.DescribeCompShareImageShareAccounts(w, p)
 end
 
 function A.ModifyCompShareImageShareAccount(w, p)
-  local img = images.own(w, p.CompShareImageId)
-  if img.fields.Status ~= "Available" then
-    refuse("wrong_state", "image %s is %s; only Available images are shared", p.CompShareImageId, img.fields.Status)
-  end
+  local img = own_available(w, p.CompShareImageId, "are shared")
   local invalid = {}
   for _, id in ipairs(p.AddAccounts or {}) do
     if id <= 0 or id == w.data.account.id then invalid[#invalid + 1] = id

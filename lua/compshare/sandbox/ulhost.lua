@@ -35,9 +35,7 @@ local function image(id)
 end
 
 function ulhost.get(w, id)
-  local h = w:get("ulhosts", id)
-  if not h then refuse("not_found", "ULHost %s does not exist", tostring(id)) end
-  return h
+  return world.existing(w, "ulhosts", id, "ULHost")
 end
 
 function A.DescribeULHostBundles()

@@ -78,11 +78,17 @@ function world.durations(over)
   return d
 end
 
+--- The entity `id` of w's table `name`; refuses not_found ("<label> <id> does not exist")
+-- when there is none.
+function world.existing(w, name, id, label)
+  local e = w:get(name, id)
+  if not e then world.refuse("not_found", "%s %s does not exist", label, tostring(id)) end
+  return e
+end
+
 --- The instance `id` of world w (refuses when there is none).
 function world.instance(w, id)
-  local inst = w:get("instances", id)
-  if not inst then world.refuse("not_found", "instance %s does not exist", tostring(id)) end
-  return inst
+  return world.existing(w, "instances", id, "instance")
 end
 
 --- Refuse unless the instance is in one of `states`.

@@ -129,12 +129,7 @@ local function functions_of(src)
   return out
 end
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local src = f:read("a")
-  f:close()
-  return src
-end
+local read = require("support.sh").read
 
 local function sources()
   local out = {}

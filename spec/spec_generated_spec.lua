@@ -5,12 +5,7 @@ local validate = require "compshare.validate"
 
 local SHARED = os.getenv("SHARED") or "../shared"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("support.sh").read
 
 local source = cjson.decode(read(SHARED .. "/api/compshare.json"))
 

@@ -12,7 +12,6 @@ local errors = require "compshare.errors"
 local args = require "compshare.cli.args"
 local output = require "compshare.cli.output"
 local progress = require "compshare.cli.progress"
-local session = require "compshare.cli.session"
 local term = require "compshare.cli.term"
 
 local cli = {}
@@ -32,8 +31,6 @@ cli.COMMANDS = {
 cli.EXIT = output.EXIT
 cli.exit_code = output.exit_code
 cli.parse = args.parse
-cli.SANDBOX_OPTIONS = session.SANDBOX_OPTIONS
-cli.client_options = session.options
 
 local OPTIONS = [[
 options (before or after the command):
@@ -93,8 +90,6 @@ function cli.version()
     jit and (" (" .. jit.version .. ")") or "", tostring(core.curl_version))
 end
 
---- True when fd 1 is a terminal that can redraw a line.
-cli.is_tty = term.can_redraw
 cli.progress_printer = progress.printer
 
 --- cli.progress(pct, info): an on_progress printer for stdout (a bar on a terminal).

@@ -95,11 +95,11 @@ function fields.describe(spec, list, prefix, out, docs, depth)
   out, prefix, depth = out or {}, prefix or "", depth or 0
   if depth > 8 then return out end                -- models do not nest that deep; never loop
   for _, f in ipairs(list) do
-    local t = tostring(f.type or "string")
+    local t = f.type
     local notes = {}
     if f.required then notes[#notes + 1] = "required" end
     if f.common then notes[#notes + 1] = "common" end
-    if type(f.enum) == "table" then notes[#notes + 1] = "one of " .. table.concat(f.enum, "|") end
+    if f.enum then notes[#notes + 1] = "one of " .. table.concat(f.enum, "|") end
     if f.default ~= nil then notes[#notes + 1] = "default " .. tostring(f.default) end
     local path = prefix .. f.name
     out[#out + 1] = (("  %-34s %-18s %s"):format(path, t, table.concat(notes, ", ")):gsub("%s+$", ""))
@@ -124,7 +124,7 @@ function fields.paths(spec, action)
       out[#out + 1] = { path = path, doc = doc_of(f, path, a and a.nested_docs) }
       local nested = depth < 8 and fields.children(spec, f) or {}
       if #nested > 0 then
-        walk(nested, tostring(f.type):find("^array") and (path .. ".N.") or (path .. "."), depth + 1)
+        walk(nested, f.type:find("^array") and (path .. ".N.") or (path .. "."), depth + 1)
       end
     end
   end

@@ -17,14 +17,6 @@ local server = {}
 local Server = {}
 Server.__index = Server
 
-local function decode_query(q)
-  local out = {}
-  for k, v in (q or ""):gmatch("([^&=]+)=([^&]*)") do
-    out[k] = v:gsub("+", " "):gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)
-  end
-  return out
-end
-
 local function as_json(status, value)
   return { status = status, headers = { ["content-type"] = "application/json" }, body = assert(json.encode(value)) }
 end
@@ -62,7 +54,7 @@ function Server:control(req, name)
   local fn = CONTROL[name]
   if not fn then return http.text(404, "no control action " .. name) end
   if (name == "state") ~= (req.method == "GET") then return http.text(405, "use " .. (name == "state" and "GET" or "POST")) end
-  local args = decode_query(req.query)
+  local args = core.form_decode(req.query or "")   -- a query string is a form body
   if req.body ~= "" then
     local body = json.decode(req.body)
     if type(body) ~= "table" then return http.text(400, "the body must be a JSON object") end

@@ -227,140 +227,148 @@ local function keep_alive(version, headers)
   return not conn:find("close", 1, true)
 end
 
---- new(opts) -> transport.
-function ngx_transport.new(opts)
-  opts = opts or {}
-  local verify = not opts.insecure
-  local log = opts.logger or function(msg) ngx.log(ngx.WARN, msg) end
-  local pool_size = opts.pool_size or 32
-  local idle_ms = math.floor((opts.keepalive_timeout or 10) * 1000)
-  local max_body = opts.max_body or core.DEFAULTS.max_body
-  local connect_timeout = opts.connect_timeout
-  if not verify then log("compshare: WARNING: TLS verification is off (insecure = true)") end
+--- The settings of one transport, from new's opts (the logger warns about unsafe ones once).
+local function settings(opts)
+  local c = {
+    verify = not opts.insecure,
+    log = opts.logger or function(msg) ngx.log(ngx.WARN, msg) end,
+    pool_size = opts.pool_size or 32,
+    idle_ms = math.floor((opts.keepalive_timeout or 10) * 1000),
+    max_body = opts.max_body or core.DEFAULTS.max_body,
+    connect_timeout = opts.connect_timeout,
+    urls = {},   -- url -> parsed url with its connect options
+  }
+  if not c.verify then c.log("compshare: WARNING: TLS verification is off (insecure = true)") end
   if opts.cainfo then
-    log("compshare: cainfo is ignored inside nginx; trust " .. tostring(opts.cainfo)
+    c.log("compshare: cainfo is ignored inside nginx; trust " .. tostring(opts.cainfo)
       .. " with the lua_ssl_trusted_certificate directive instead")
   end
-  local urls = {}
+  return c
+end
 
-  local function parsed(url)
-    local u = urls[url]
-    if u then return u end
-    local err
-    u, err = ngx_transport.parse_url(url)
-    if u then
-      local pool = ("compshare:%s:%d:%s"):format(u.host, u.port, u.tls and (verify and "tls" or "tls-noverify") or "plain")
-      u.pooled = { pool = pool, pool_size = pool_size }  -- the connect options, made once per URL
-      u.fresh = { pool = pool .. ":fresh" }
-      urls[url] = u
-    end
-    return u, err
+--- The parsed url with its connect options (made once per URL), or nil, message.
+local function parsed(c, url)
+  local u = c.urls[url]
+  if u then return u end
+  local err
+  u, err = ngx_transport.parse_url(url)
+  if u then
+    local pool = ("compshare:%s:%d:%s"):format(u.host, u.port, u.tls and (c.verify and "tls" or "tls-noverify") or "plain")
+    u.pooled = { pool = pool, pool_size = c.pool_size }
+    u.fresh = { pool = pool .. ":fresh" }
+    c.urls[url] = u
   end
+  return u, err
+end
 
-  -- Connect (or take a pooled connection) and do the TLS handshake once per connection.
-  -- `fresh`: always a new connection. Its pool name gets ":fresh" and no connection is
-  -- ever put back under that name, so nginx finds none idle there and connects.
-  local function open(u, deadline, connect_s, fresh)
-    local sock = ngx.socket.tcp()
-    local left = left_ms(deadline)
-    sock:settimeouts(math.min(left, math.floor(connect_s * 1000)), left, left)
-    local ok, err = sock:connect(u.host, u.port, fresh and u.fresh or u.pooled)
-    if not ok then return nil, failure("connect", "connect to " .. u.authority, err, false) end
-    if u.tls and sock:getreusedtimes() == 0 then
-      ok, err = sock:sslhandshake(false, (u.host:gsub("^%[(.*)%]$", "%1")), verify)
-      -- ngx_lua 0.10.23 + resty.core 0.1.25 at times report a failed
-      -- verification as success and close the socket: check it is still open.
-      if ok and not sock:getreusedtimes() then
-        ok, err = nil, "connection closed during the handshake (certificate verification failed?"
-          .. " the nginx error log has the reason)"
-      end
-      if not ok then
-        sock:close()
-        return nil, failure("tls", "TLS handshake with " .. u.authority, err, false)
-      end
+-- Connect (or take a pooled connection) and do the TLS handshake once per connection.
+-- `fresh`: always a new connection. Its pool name gets ":fresh" and no connection is
+-- ever put back under that name, so nginx finds none idle there and connects.
+local function open(c, u, deadline, connect_s, fresh)
+  local sock = ngx.socket.tcp()
+  local left = left_ms(deadline)
+  sock:settimeouts(math.min(left, math.floor(connect_s * 1000)), left, left)
+  local ok, err = sock:connect(u.host, u.port, fresh and u.fresh or u.pooled)
+  if not ok then return nil, failure("connect", "connect to " .. u.authority, err, false) end
+  if u.tls and sock:getreusedtimes() == 0 then
+    ok, err = sock:sslhandshake(false, (u.host:gsub("^%[(.*)%]$", "%1")), c.verify)
+    -- ngx_lua 0.10.23 + resty.core 0.1.25 at times report a failed
+    -- verification as success and close the socket: check it is still open.
+    if ok and not sock:getreusedtimes() then
+      ok, err = nil, "connection closed during the handshake (certificate verification failed?"
+        .. " the nginx error log has the reason)"
     end
-    return sock
-  end
-
-  -- One exchange on one connection. The third result is true when a pooled
-  -- connection turned out to be closed by the server before answering a byte:
-  -- a safe request may be sent again (the server may have processed it anyway).
-  -- `fresh` (a request that is not retry-safe): a new connection, closed after.
-  local function exchange(u, req, head, body, deadline, connect_s, fresh)
-    local sock, ferr = open(u, deadline, connect_s, fresh)
-    if not sock then return nil, ferr end
-    local reused = sock:getreusedtimes() > 0
-    sock:settimeout(left_ms(deadline))
-    local _, err = sock:send({ head, body })
-    if err then return fail(sock, u, reused, "transport", "sending to", err, true) end
-    local version, status, headers, what
-    local first = true
-    repeat  -- an interim 1xx answer is skipped
-      version, status, headers, what = read_head(sock, deadline)
-      if not version then  -- status: the error; headers: what came before a failed read
-        if what == "status" then return fail(sock, u, reused, "transport", "bad status line from", status) end
-        if what == "header" then return fail(sock, u, reused, "transport", "reading headers from", status) end
-        return fail(sock, u, reused, "transport", "reading from", status, first and headers == "")
-      end
-      first = false
-    until status >= 200
-    local res_body, delimited = read_body(sock, deadline, req.method or "POST", status, headers, max_body)
-    if not res_body then return fail(sock, u, reused, "transport", "reading body from", delimited) end
-    if delimited and not fresh and keep_alive(version, headers) then
-      sock:setkeepalive(idle_ms, pool_size)
-    else
+    if not ok then
       sock:close()
+      return nil, failure("tls", "TLS handshake with " .. u.authority, err, false)
     end
-    return { status = status, headers = headers, body = res_body }
   end
+  return sock
+end
 
-  local function send(req)
-    local u, uerr = parsed(req.url)
-    if not u then return nil, { kind = "transport", reason = "transport", message = uerr, sent = false } end
-    local timeout = req.timeout or core.DEFAULTS.timeout
-    local deadline = now() + timeout
-    local connect_s = math.min(timeout, connect_timeout or timeout)
-    local body = req.body or ""
-    local head = request_head(u, req, body)
-    if req.retry_safe == false then  -- sent once, on a connection of its own (docs/RELIABILITY.md)
-      return exchange(u, req, head, body, deadline, connect_s, true)
+-- One exchange on one connection. The third result is true when a pooled
+-- connection turned out to be closed by the server before answering a byte:
+-- a safe request may be sent again (the server may have processed it anyway).
+-- `fresh` (a request that is not retry-safe): a new connection, closed after.
+local function exchange(c, u, req, head, body, deadline, connect_s, fresh)
+  local sock, ferr = open(c, u, deadline, connect_s, fresh)
+  if not sock then return nil, ferr end
+  local reused = sock:getreusedtimes() > 0
+  sock:settimeout(left_ms(deadline))
+  local _, err = sock:send({ head, body })
+  if err then return fail(sock, u, reused, "transport", "sending to", err, true) end
+  local version, status, headers, what
+  local first = true
+  repeat  -- an interim 1xx answer is skipped
+    version, status, headers, what = read_head(sock, deadline)
+    if not version then  -- status: the error; headers: what came before a failed read
+      if what == "status" then return fail(sock, u, reused, "transport", "bad status line from", status) end
+      if what == "header" then return fail(sock, u, reused, "transport", "reading headers from", status) end
+      return fail(sock, u, reused, "transport", "reading from", status, first and headers == "")
     end
-    -- Each stale pooled connection is closed when found, so this ends.
-    for _ = 1, pool_size do
-      local res, err, stale = exchange(u, req, head, body, deadline, connect_s)
-      if not stale then return res, err end
-    end
-    return exchange(u, req, head, body, deadline, connect_s)
+    first = false
+  until status >= 200
+  local res_body, delimited = read_body(sock, deadline, req.method or "POST", status, headers, c.max_body)
+  if not res_body then return fail(sock, u, reused, "transport", "reading body from", delimited) end
+  if delimited and not fresh and keep_alive(version, headers) then
+    sock:setkeepalive(c.idle_ms, c.pool_size)
+  else
+    sock:close()
   end
+  return { status = status, headers = headers, body = res_body }
+end
 
+--- One request: response, or nil, err. Only a retry-safe request is sent again, and only
+-- when a pooled connection was found dead before it answered a byte.
+local function send(c, req)
+  local u, uerr = parsed(c, req.url)
+  if not u then return nil, { kind = "transport", reason = "transport", message = uerr, sent = false } end
+  local timeout = req.timeout or core.DEFAULTS.timeout
+  local deadline = now() + timeout
+  local connect_s = math.min(timeout, c.connect_timeout or timeout)
+  local body = req.body or ""
+  local head = request_head(u, req, body)
+  if req.retry_safe == false then  -- sent once, on a connection of its own (docs/RELIABILITY.md)
+    return exchange(c, u, req, head, body, deadline, connect_s, true)
+  end
+  -- Each stale pooled connection is closed when found, so this ends.
+  for _ = 1, c.pool_size do
+    local res, err, stale = exchange(c, u, req, head, body, deadline, connect_s)
+    if not stale then return res, err end
+  end
+  return exchange(c, u, req, head, body, deadline, connect_s)
+end
+
+--- reqs sent by `concurrency` light threads: results in order, a response or { error = err }.
+local function batch(c, reqs, concurrency)
+  local n, next_i, out = #reqs, 0, {}
+  local function worker()
+    while next_i < n do
+      next_i = next_i + 1
+      local i = next_i
+      local res, err = send(c, reqs[i])
+      out[i] = res or { error = err }
+    end
+  end
+  local threads = {}
+  for j = 1, math.max(1, math.min(concurrency or core.DEFAULTS.concurrency, n)) do threads[j] = ngx.thread.spawn(worker) end
+  local first_error
+  for _, th in ipairs(threads) do
+    local ok, err = ngx.thread.wait(th)
+    if not ok and not first_error then first_error = err end
+  end
+  if first_error then error(first_error, 0) end
+  return out
+end
+
+--- new(opts) -> transport: callable with a request; t.batch(reqs, concurrency); t.close().
+function ngx_transport.new(opts)
+  local c = settings(opts or {})
   local t = {}
-
-  --- batch(reqs, concurrency) -> results in order: a response, or { error = err }.
-  function t.batch(reqs, concurrency)
-    local n, next_i, out = #reqs, 0, {}
-    local function worker()
-      while next_i < n do
-        next_i = next_i + 1
-        local i = next_i
-        local res, err = send(reqs[i])
-        out[i] = res or { error = err }
-      end
-    end
-    local threads = {}
-    for j = 1, math.max(1, math.min(concurrency or core.DEFAULTS.concurrency, n)) do threads[j] = ngx.thread.spawn(worker) end
-    local first_error
-    for _, th in ipairs(threads) do
-      local ok, err = ngx.thread.wait(th)
-      if not ok and not first_error then first_error = err end
-    end
-    if first_error then error(first_error, 0) end
-    return out
-  end
-
+  function t.batch(reqs, concurrency) return batch(c, reqs, concurrency) end
   --- Pooled connections belong to nginx; nothing to release here.
   function t.close() end
-
-  return setmetatable(t, { __call = function(_, req) return send(req) end })
+  return setmetatable(t, { __call = function(_, req) return send(c, req) end })
 end
 
 return ngx_transport

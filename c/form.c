@@ -59,6 +59,23 @@ size_t cs_form_unescape(const char *s, size_t n, char *out)
     return o;
 }
 
+/* Append f's pairs to its arena as key=value&key=value, escaped; the caller reserved
+ * sum(CS_FORM_MAX(klen + vlen) + 2) bytes past f->used. */
+void cs_form_append_pairs(cs_flat *f)
+{
+    size_t i;
+    for (i = 0; i < f->npairs; i++) {
+        char *o = f->arena + f->used;
+        size_t n = 0;
+        if (i)
+            o[n++] = '&';
+        n += cs_form_escape(CS_KEY(f, i), f->pairs[i].klen, o + n);
+        o[n++] = '=';
+        n += cs_form_escape(CS_VAL(f, i), f->pairs[i].vlen, o + n);
+        f->used += n;
+    }
+}
+
 /* core.form_encode{key = value, ...} -> body, keys sorted by bytes (upvalue 1: the scratch). */
 int cs_lua_form_encode(lua_State *L)
 {
@@ -71,16 +88,7 @@ int cs_lua_form_encode(lua_State *L)
         room += CS_FORM_MAX(f->pairs[i].klen + f->pairs[i].vlen) + 2;
     cs_flat_reserve(L, f, room);
     start = f->used;
-    for (i = 0; i < f->npairs; i++) {
-        char *o = f->arena + f->used;
-        size_t n = 0;
-        if (i)
-            o[n++] = '&';
-        n += cs_form_escape(CS_KEY(f, i), f->pairs[i].klen, o + n);
-        o[n++] = '=';
-        n += cs_form_escape(CS_VAL(f, i), f->pairs[i].vlen, o + n);
-        f->used += n;
-    }
+    cs_form_append_pairs(f);
     lua_pushlstring(L, f->arena + start, f->used - start);
     cs_flat_trim(f);
     return 1;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "fsync.h"
@@ -17,19 +18,31 @@
 #define O_NOFOLLOW 0
 #endif
 
+/* open(2), again when a signal interrupts it. */
+static int open_retrying(const char *path, int flags, mode_t mode)
+{
+    int fd;
+    do {
+        fd = open(path, flags, mode);
+    } while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+/* Push nil, "<path>: <why errno e>" and return 2 (the Lua results of a failed open). */
+static int push_open_error(lua_State *L, const char *path, int e)
+{
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, strerror(e));
+    return 2;
+}
+
 int cs_lua_fsync(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     int fd, rc, e;
-    do {
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-    } while (fd < 0 && errno == EINTR);
-    if (fd < 0) {
-        e = errno;
-        lua_pushnil(L);
-        lua_pushfstring(L, "%s: %s", path, strerror(e));
-        return 2;
-    }
+    fd = open_retrying(path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return push_open_error(L, path, errno);
     do {
         rc = fsync(fd);
     } while (rc != 0 && errno == EINTR);
@@ -58,10 +71,12 @@ static int lock_release(lua_State *L)
     return 0;
 }
 
-/* core.lock(path) -> lock, or nil, message, busy. An exclusive flock(2) on path (made with
- * mode 0600 when missing, never through a symlink), held until lock:unlock(), the lock's
- * collection, or the process's end (kill -9 too: the kernel drops it). busy is true when
- * another holder has it (another process, or another open in this one). */
+/* core.lock(path) -> lock, or nil, message, busy, refused. An exclusive flock(2) on path
+ * (made with mode 0600 when missing, never through a symlink), held until lock:unlock(), the
+ * lock's collection, or the process's end (kill -9 too: the kernel drops it). busy is true
+ * when another holder has it (another process, or another open in this one); refused is
+ * true when path is there but cannot be locked (a symlink, a directory, ...), as opposed to
+ * a directory that is missing or not writable (then nothing can be written there at all). */
 int cs_lua_lock(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
@@ -79,14 +94,13 @@ int cs_lua_lock(lua_State *L)
         lua_setfield(L, -2, "__index");
     }
     lua_setmetatable(L, -2);
-    do {
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    } while (fd < 0 && errno == EINTR);
+    fd = open_retrying(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         e = errno;
-        lua_pushnil(L);
-        lua_pushfstring(L, "%s: %s", path, strerror(e));
-        return 2;
+        push_open_error(L, path, e);
+        lua_pushboolean(L, 0);
+        lua_pushboolean(L, e != ENOENT && e != ENOTDIR && e != EACCES && e != EROFS);
+        return 4;
     }
     do {
         rc = flock(fd, LOCK_EX | LOCK_NB);

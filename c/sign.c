@@ -89,16 +89,7 @@ static void sign_flat(lua_State *L, const digest *d, cs_flat *f, const char *key
     if (!body)
         return;
     *body = f->used = text; /* the body overwrites the string to sign */
-    for (i = 0; i < f->npairs; i++) {
-        char *o = f->arena + f->used;
-        size_t n = 0;
-        if (i)
-            o[n++] = '&';
-        n += cs_form_escape(CS_KEY(f, i), f->pairs[i].klen, o + n);
-        o[n++] = '=';
-        n += cs_form_escape(CS_VAL(f, i), f->pairs[i].vlen, o + n);
-        f->used += n;
-    }
+    cs_form_append_pairs(f);
     *bodylen = f->used - *body;
 }
 

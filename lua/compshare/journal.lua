@@ -128,10 +128,14 @@ function journal.open(path, fingerprint, what)
   -- One run per journal: two runs on one journal would each send the creates the other has
   -- not recorded yet. A lock that cannot be made (a directory that is missing or read-only)
   -- is no lock: the journal cannot be written there either, so no unsafe call is sent.
-  local lock, lerr, busy = core.lock(path .. ".lock")
+  local lock, lerr, busy, refused = core.lock(path .. ".lock")
   if busy then
     return nil, ("the journal %s is in use by another run (%s); nothing was sent. Wait for that run to end, "
       .. "or use another journal path"):format(path, tostring(lerr))
+  end
+  if refused then  -- e.g. a symlink planted at PATH.lock: running unlocked would let two runs in
+    return nil, ("the journal's lock cannot be taken (%s); nothing was sent. Remove it if it is "
+      .. "not a lock file of a run, or use another journal path"):format(tostring(lerr))
   end
   local j, err = read(path, fingerprint, what, fresh)
   if not j then

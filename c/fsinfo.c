@@ -11,11 +11,20 @@
 
 #include "fsinfo.h"
 
-static int fail(lua_State *L, const char *path, int e)
+int cs_push_path_error(lua_State *L, const char *path, int e)
 {
     lua_pushnil(L);
     lua_pushfstring(L, "%s: %s", path, strerror(e));
     return 2;
+}
+
+int cs_open_retrying(const char *path, int flags, mode_t mode)
+{
+    int fd;
+    do {
+        fd = open(path, flags, mode);
+    } while (fd < 0 && errno == EINTR);
+    return fd;
 }
 
 int cs_lua_file_mode(lua_State *L)
@@ -23,7 +32,7 @@ int cs_lua_file_mode(lua_State *L)
     const char *path = luaL_checkstring(L, 1);
     struct stat st;
     if (stat(path, &st) != 0)
-        return fail(L, path, errno);
+        return cs_push_path_error(L, path, errno);
     lua_pushinteger(L, (lua_Integer)(st.st_mode & 07777));
     return 1;
 }
@@ -40,7 +49,7 @@ int cs_lua_mkdir_private(lua_State *L)
         lua_pushboolean(L, 0);
         return 1;
     }
-    return fail(L, path, errno == EEXIST ? ENOTDIR : errno);
+    return cs_push_path_error(L, path, errno == EEXIST ? ENOTDIR : errno);
 }
 
 /* Writes all of data to fd; 0 or an errno. */
@@ -66,9 +75,9 @@ int cs_lua_write_private(lua_State *L)
     const char *data = luaL_checklstring(L, 2, &len);
     const char *tmp = lua_pushfstring(L, "%s.tmp", path);
     int e = 0;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+    int fd = cs_open_retrying(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
     if (fd < 0)
-        return fail(L, tmp, errno);
+        return cs_push_path_error(L, tmp, errno);
     if (fchmod(fd, 0600) != 0)
         e = errno;
     if (e == 0)
@@ -81,7 +90,7 @@ int cs_lua_write_private(lua_State *L)
         e = errno;
     if (e != 0) {
         unlink(tmp);
-        return fail(L, path, e);
+        return cs_push_path_error(L, path, e);
     }
     lua_pushboolean(L, 1);
     return 1;

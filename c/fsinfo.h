@@ -2,7 +2,15 @@
 #ifndef COMPSHARE_FSINFO_H
 #define COMPSHARE_FSINFO_H
 
+#include <sys/types.h>
+
 #include "compat.h"
+
+/* Push nil, "<path>: <strerror(e)>" and return 2: the Lua results of a failed file call. */
+int cs_push_path_error(lua_State *L, const char *path, int e);
+
+/* open(2), again when a signal interrupts it. */
+int cs_open_retrying(const char *path, int flags, mode_t mode);
 
 /* core.file_mode(path) -> permission bits (e.g. 384 for 0600), or nil, message. */
 int cs_lua_file_mode(lua_State *L);

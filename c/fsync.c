@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "fsinfo.h"
 #include "fsync.h"
 
 #ifndef O_CLOEXEC
@@ -18,31 +19,13 @@
 #define O_NOFOLLOW 0
 #endif
 
-/* open(2), again when a signal interrupts it. */
-static int open_retrying(const char *path, int flags, mode_t mode)
-{
-    int fd;
-    do {
-        fd = open(path, flags, mode);
-    } while (fd < 0 && errno == EINTR);
-    return fd;
-}
-
-/* Push nil, "<path>: <why errno e>" and return 2 (the Lua results of a failed open). */
-static int push_open_error(lua_State *L, const char *path, int e)
-{
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", path, strerror(e));
-    return 2;
-}
-
 int cs_lua_fsync(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     int fd, rc, e;
-    fd = open_retrying(path, O_RDONLY | O_CLOEXEC, 0);
+    fd = cs_open_retrying(path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
-        return push_open_error(L, path, errno);
+        return cs_push_path_error(L, path, errno);
     do {
         rc = fsync(fd);
     } while (rc != 0 && errno == EINTR);
@@ -94,10 +77,10 @@ int cs_lua_lock(lua_State *L)
         lua_setfield(L, -2, "__index");
     }
     lua_setmetatable(L, -2);
-    fd = open_retrying(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    fd = cs_open_retrying(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         e = errno;
-        push_open_error(L, path, e);
+        cs_push_path_error(L, path, e);
         lua_pushboolean(L, 0);
         lua_pushboolean(L, e != ENOENT && e != ENOTDIR && e != EACCES && e != EROFS);
         return 4;

@@ -8,8 +8,9 @@
  * (fsync on a directory makes a rename inside it durable). */
 int cs_lua_fsync(lua_State *L);
 
-/* core.lock(path) -> lock, or nil, message, busy: an exclusive flock(2) on path, released
- * by lock:unlock(), the lock's collection or the process's end. */
+/* core.lock(path) -> lock, or nil, message, busy, refused: an exclusive flock(2) on path,
+ * released by lock:unlock(), the lock's collection or the process's end; refused when path
+ * is there but cannot be locked (a symlink, a directory). */
 int cs_lua_lock(lua_State *L);
 
 #endif

@@ -110,11 +110,10 @@ function Client:prepare(action, params)
     end
   end
   p.Action = action
-  local secret = secrets[self]
-  local missing = config.missing_credentials(self.public_key, secret)
-  if missing then
-    return nil, errors.new { kind = "validation", action = action, message = missing }
+  if self.no_credentials then   -- worked out once, by new
+    return nil, errors.new { kind = "validation", action = action, message = self.no_credentials }
   end
+  local secret = secrets[self]
   p.PublicKey = self.public_key
   local ok, body = pcall(core.encode, p, secret)
   if not ok then

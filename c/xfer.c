@@ -153,11 +153,12 @@ static void add_header_line(lua_State *L, cs_xfer *x, const char *name, size_t n
     x->headers = list;
 }
 
-/* Checks the headers table at t (nil or {name = value}). */
-static void check_headers(lua_State *L, int t, int pos)
+/* Checks the headers table at t (nil or {name = value}); tells whether it names a User-Agent. */
+static int check_headers(lua_State *L, int t, int pos)
 {
+    int user_agent = 0;
     if (lua_isnil(L, t))
-        return;
+        return 0;
     if (!lua_istable(L, t))
         bad_request(L, pos, "headers must be a table of name = value");
     lua_pushnil(L);
@@ -176,8 +177,11 @@ static void check_headers(lua_State *L, int t, int pos)
             bad_request(L, pos, lua_pushfstring(L, "bad header name '%s'", name));
         if (!is_header_value(value, vlen))
             bad_request(L, pos, lua_pushfstring(L, "header '%s' has a line break or NUL in its value", name));
+        if (nlen == 10 && strncasecmp(name, "user-agent", 10) == 0)
+            user_agent = 1;
         lua_pop(L, 2);
     }
+    return user_agent;
 }
 
 /* Appends the "Name: value" lines of the checked headers table at t (nil or a table) to x->headers. */
@@ -230,7 +234,6 @@ static void set_constant(const cs_xfer_opts *s, cs_xfer *x)
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->verify ? 2L : 0L);
     if (s->cainfo)
         curl_easy_setopt(e, CURLOPT_CAINFO, s->cainfo);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* the default, said: a redirect is never followed */
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -255,6 +258,17 @@ static void set_fresh(cs_xfer *x, int fresh)
     x->fresh = fresh;
 }
 
+/* The session's User-Agent, for a request whose headers name none. libcurl formats the option
+ * into a header line before every request even when a header of the request replaces it (~4 k
+ * instructions), so it is set only while it is used. */
+static void set_user_agent(const cs_xfer_opts *s, cs_xfer *x, int needed)
+{
+    if (needed == x->user_agent)
+        return;
+    curl_easy_setopt(x->easy, CURLOPT_USERAGENT, needed ? s->user_agent : NULL);
+    x->user_agent = needed;
+}
+
 /* The per-request options: timeout (when it changed), header list, URL, method. */
 static void set_request(cs_xfer *x, long timeout_ms, const char *url, const char *method, const char *body,
                         size_t blen)
@@ -275,7 +289,8 @@ typedef struct {
     const char *url, *method, *body;
     size_t blen;
     long timeout_ms;
-    int fresh; /* retry_safe = false: a new connection (set_fresh) */
+    int fresh;      /* retry_safe = false: a new connection (set_fresh) */
+    int user_agent; /* the headers name a User-Agent (set_user_agent) */
 } request;
 
 /* Reads and checks the request table at idx: pushes its url, method, timeout, headers and
@@ -308,7 +323,7 @@ static void read_request(lua_State *L, int idx, int pos, request *r)
     r->fresh = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
     lua_pop(L, 1);
     lua_getfield(L, idx, "headers");
-    check_headers(L, lua_gettop(L), pos);
+    r->user_agent = check_headers(L, lua_gettop(L), pos);
     r->blen = 0;
     r->body = opt_string(L, idx, pos, "body", &r->blen);
 }
@@ -351,6 +366,7 @@ CURLcode cs_xfer_prepare(lua_State *L, int idx, int pos, const cs_xfer_opts *o, 
         return CURLE_FILESIZE_EXCEEDED;
     }
     set_fresh(x, r.fresh);
+    set_user_agent(o, x, !r.user_agent);
     set_request(x, r.timeout_ms, r.url, r.method, r.body, r.blen);
     return CURLE_OK;
 }

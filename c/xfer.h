@@ -34,6 +34,7 @@ typedef struct {
     int configured;         /* the session's constant options are set on the handle */
     long timeout_ms;        /* the timeout last set on the handle (0: none yet) */
     int fresh;              /* FRESH_CONNECT + HTTP/1.1 are set on the handle (a request not retry-safe) */
+    int user_agent;         /* the session's CURLOPT_USERAGENT is set on the handle */
     char errbuf[CURL_ERROR_SIZE];
 } cs_xfer;
 

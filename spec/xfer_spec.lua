@@ -15,6 +15,8 @@ local SERVER = [==[
         ngx.header["X-Long-Length"] = h["x-long"] and #h["x-long"] or "none"
         ngx.header["X-Empty"] = h["x-empty"] == "" and "empty" or tostring(h["x-empty"])
         ngx.header["X-Connection"] = ngx.var.connection
+        local ua = h["user-agent"]
+        ngx.header["X-Agent"] = type(ua) == "table" and table.concat(ua, " | ") or ua or "none"
         ngx.print("got:" .. body)
       }
     }
@@ -69,6 +71,27 @@ describe("a reused easy handle", function()
     assert.are.same({ "1000", "empty" }, { res.headers["x-long-length"], res.headers["x-empty"] })
     res = assert(session:request { url = srv.url .. "echo", method = "GET", headers = { ["X-Long"] = "short" } })
     assert.are.same({ "5", "nil" }, { res.headers["x-long-length"], res.headers["x-empty"] })
+  end)
+
+  it("sends the session's User-Agent only when the request names none, in any case and order", function()
+    local function agent(headers)
+      local res = assert(session:request { url = srv.url .. "echo", method = "GET", headers = headers })
+      return res.headers["x-agent"]
+    end
+    local session_agent = agent(nil)
+    assert.matches("^compshare%-lua/", session_agent)
+    assert.equal("mine/1", agent { ["User-Agent"] = "mine/1" })
+    assert.equal(session_agent, agent { ["X-Other"] = "1" })
+    assert.equal("mine/2", agent { ["user-agent"] = "mine/2" })
+    assert.equal("mine/3", agent { ["USER-AGENT"] = "mine/3" })
+    assert.equal(session_agent, agent(nil))
+    local own = core.session { user_agent = "own/9" }
+    local res = assert(own:request { url = srv.url .. "echo", method = "GET" })
+    own:close()
+    assert.equal("own/9", res.headers["x-agent"])
+    res = assert(session:batch({ { url = srv.url .. "echo", method = "GET" },
+                                 { url = srv.url .. "echo", method = "GET", headers = { ["User-Agent"] = "b/1" } } }))
+    assert.are.same({ session_agent, "b/1" }, { res[1].headers["x-agent"], res[2].headers["x-agent"] })
   end)
 
   it("applies each request's timeout, also when it goes back to an earlier one", function()

@@ -384,10 +384,11 @@ static int count_lines(const char *p, const char *end)
     return n;
 }
 
-/* Pushes the response headers as {lower-case name = value}; repeated names are joined by ", ". */
-static void push_headers(lua_State *L, cs_xfer *x)
+/* Pushes the headers of the response head p[0..len) (a copy, lower-cased in place) as
+ * {lower-case name = value}; repeated names are joined by ", ". */
+static void push_headers(lua_State *L, char *p, size_t len)
 {
-    char *p = x->head.data, *end = p + x->head.len;
+    char *end = p + len;
     lua_createtable(L, 0, count_lines(p, end));
     while (p < end) {
         char *eol = memchr(p, '\n', (size_t)(end - p)), *colon, *v, *ve, *c;
@@ -419,6 +420,29 @@ static void push_headers(lua_State *L, cs_xfer *x)
     }
 }
 
+/* __index of a response: res.headers, made from the raw head (the response's metatable's [1])
+ * on first access and stored in res as a plain table; any other missing field is nil. Most
+ * callers read no header of a successful answer, so most answers never pay for the table. */
+static int response_index(lua_State *L)
+{
+    size_t len;
+    const char *head, *key = lua_tostring(L, 2);
+    char *copy;
+    if (!key || lua_type(L, 2) != LUA_TSTRING || strcmp(key, "headers") != 0 || !lua_getmetatable(L, 1))
+        return 0;
+    lua_rawgeti(L, -1, 1);
+    head = lua_tolstring(L, -1, &len);
+    if (!head)
+        return 0;
+    copy = lua_newuserdata(L, len + 1); /* push_headers lower-cases the names in place */
+    memcpy(copy, head, len);
+    push_headers(L, copy, len);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 1, "headers");
+    return 1;
+}
+
+/* The response {status, body, headers}: headers on first access (response_index). */
 static void push_response(lua_State *L, cs_xfer *x)
 {
     long status = 0;
@@ -426,10 +450,14 @@ static void push_response(lua_State *L, cs_xfer *x)
     lua_createtable(L, 0, 3);
     lua_pushinteger(L, (lua_Integer)status);
     lua_setfield(L, -2, "status");
-    push_headers(L, x);
-    lua_setfield(L, -2, "headers");
     lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
     lua_setfield(L, -2, "body");
+    lua_createtable(L, 1, 1);
+    lua_pushlstring(L, x->head.data ? x->head.data : "", x->head.len);
+    lua_rawseti(L, -2, 1);
+    lua_pushcfunction(L, response_index);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
 }
 
 /* What went wrong: kind, message and whether the request may have reached the server. */

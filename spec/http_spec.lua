@@ -104,6 +104,38 @@ describe("HTTP through libcurl", function()
       assert.is_nil(res.headers["X-Foo"])
     end)
 
+    it("makes res.headers on first access: a plain table, the same one on every read", function()
+      local res = assert(session:request { url = srv.url .. "echo", method = "GET" })
+      local fields = {}
+      for k in pairs(res) do fields[#fields + 1] = k end
+      table.sort(fields)
+      assert.are.same({ "body", "status" }, fields)          -- not made yet
+      assert.is_nil(res.nothing)
+      assert.is_nil(res[1])
+      local h = res.headers
+      assert.are.equal("table", type(h))
+      assert.is_nil(getmetatable(h))
+      assert.are.equal(h, res.headers)
+      assert.are.equal(h, rawget(res, "headers"))            -- stored: a plain field from now on
+      local names = {}
+      for k, v in pairs(h) do
+        assert.are.equal(k:lower(), k)
+        assert.are.equal("string", type(v))
+        names[k] = true
+      end
+      assert.is_true(names["x-method"] and names["x-twice"] and names["content-type"] and names.server)
+      assert.is_nil(h["http/1.1 200 ok"])                     -- the status line is no header
+      res.headers = { mine = "1" }                            -- a field like any other
+      assert.are.same({ mine = "1" }, res.headers)
+    end)
+
+    it("makes the headers of each batch answer on first access too", function()
+      local out = session:batch({ { url = srv.url .. "echo", method = "GET", headers = { ["X-Foo"] = "1" } },
+                                  { url = srv.url .. "echo", method = "GET", headers = { ["X-Foo"] = "2" } } })
+      assert.are.same({ "2", "1" }, { out[2].headers["x-foo"], out[1].headers["x-foo"] })
+      assert.are.same({ "a, b", "a, b" }, { out[1].headers["x-twice"], out[2].headers["x-twice"] })
+    end)
+
     it("does not carry headers or method over to the next request on the reused handle", function()
       assert(session:request { url = srv.url .. "echo", method = "PUT", headers = { ["X-Foo"] = "bar" } })
       local res = assert(session:request { url = srv.url .. "echo", method = "GET" })

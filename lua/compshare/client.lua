@@ -141,6 +141,8 @@ local function header(res, name)
 end
 
 --- Map a transport answer (or failure) to response, or nil, err.
+-- The headers are read only for an error (its request_id, retry_after): a successful answer
+-- never makes the curl transport build its header table (c/xfer.c makes it on first access).
 function Client.interpret(action, res, terr)
   if not res then
     local kind, msg, sent, reason = "transport", tostring(terr), true, nil
@@ -155,32 +157,34 @@ function Client.interpret(action, res, terr)
     return nil, errors.new { kind = kind, reason = reason, action = action, message = msg,
       sent = sent, maybe_applied = sent }
   end
-  local request_id = header(res, "x-ucloud-request-uuid")
   local status = tonumber(res.status) or 0
   if status >= 400 then
-    return nil, errors.new { kind = "http", code = status, action = action, request_id = request_id,
+    return nil, errors.new { kind = "http", code = status, action = action,
+      request_id = header(res, "x-ucloud-request-uuid"),
       message = "HTTP " .. status .. (res.body and #res.body > 0 and (": " .. res.body:sub(1, 200):gsub("%s+", " ")) or ""),
       retryable = retry.status_retryable(status), maybe_applied = status >= 500,
       retry_after = retry.parse_retry_after(header(res, "retry-after"), util.now()) }
   end
   local body = res.body
   if body == nil or body == "" then
-    return nil, errors.new { kind = "decode", code = status, action = action, request_id = request_id,
-      message = "empty response body", maybe_applied = true }
+    return nil, errors.new { kind = "decode", code = status, action = action,
+      request_id = header(res, "x-ucloud-request-uuid"), message = "empty response body", maybe_applied = true }
   end
   local data, derr = json.decode(body)
   if type(data) ~= "table" then
-    return nil, errors.new { kind = "decode", code = status, action = action, request_id = request_id,
+    return nil, errors.new { kind = "decode", code = status, action = action,
+      request_id = header(res, "x-ucloud-request-uuid"),
       message = "response is not a JSON object: " .. tostring(derr or type(data)), maybe_applied = true }
   end
   local code = json.number(data.RetCode)
   if code == nil then
-    return nil, errors.new { kind = "decode", code = status, action = action, request_id = request_id,
-      message = "response has no RetCode", maybe_applied = true }
+    return nil, errors.new { kind = "decode", code = status, action = action,
+      request_id = header(res, "x-ucloud-request-uuid"), message = "response has no RetCode", maybe_applied = true }
   end
   data.RetCode = code
   if code ~= 0 then
-    return nil, errors.new { kind = "api", code = code, action = action, request_id = request_id,
+    return nil, errors.new { kind = "api", code = code, action = action,
+      request_id = header(res, "x-ucloud-request-uuid"),
       message = tostring(data.Message or ""), retryable = retry.retcode_retryable(code), response = data }
   end
   return data

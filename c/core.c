@@ -54,6 +54,24 @@ static int cs_lua_monotonic(lua_State *L)
     return 1;
 }
 
+/* core.timestamp_ms(): the wall clock in whole milliseconds since the epoch, as a decimal
+ * string (the U-Timestamp-Ms header). Formatted here: tostring of the integer goes through
+ * snprintf, ~2 k instructions per call. */
+static int cs_lua_timestamp_ms(lua_State *L)
+{
+    struct timespec ts;
+    char buf[24], *p = buf + sizeof buf;
+    unsigned long long ms;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ms = (unsigned long long)ts.tv_sec * 1000u + (unsigned long long)(ts.tv_nsec / 1000000);
+    do {
+        *--p = (char)('0' + ms % 10);
+        ms /= 10;
+    } while (ms);
+    lua_pushlstring(L, p, (size_t)(buf + sizeof buf - p));
+    return 1;
+}
+
 /* These share the state's flatten scratch and SHA1 context as upvalues 1 and 2. */
 static const luaL_Reg scratch_funcs[] = {
     {"sign", cs_lua_sign},
@@ -69,6 +87,7 @@ static const luaL_Reg funcs[] = {
     {"sleep", cs_lua_sleep},
     {"now", cs_lua_now},
     {"monotonic", cs_lua_monotonic},
+    {"timestamp_ms", cs_lua_timestamp_ms},
     {"file_mode", cs_lua_file_mode},
     {"mkdir_private", cs_lua_mkdir_private},
     {"write_private", cs_lua_write_private},

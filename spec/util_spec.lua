@@ -14,6 +14,16 @@ describe("util", function()
     assert.is_true(math.abs(t - core.monotonic()) < 1)
   end)
 
+  it("core.timestamp_ms is the wall clock in whole milliseconds, as digits only", function()
+    local before = math.floor(core.now() * 1000)
+    local s = core.timestamp_ms()
+    local after = math.floor(core.now() * 1000)
+    assert.are.equal("string", type(s))
+    assert.matches("^[1-9]%d+$", s)
+    assert.is_true(tonumber(s) >= before - 1 and tonumber(s) <= after + 1, s)  -- core.now is a double
+    assert.are.equal(#tostring(after), #s)
+  end)
+
   it("can_yield only in the phases where cosockets may yield", function()
     assert.is_false(util.can_yield())
     _G.ngx = { get_phase = function() return "init" end }

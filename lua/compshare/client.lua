@@ -24,9 +24,8 @@ local function user_agent(version)
   return ("compshare-lua/%s (%s; +https://github.com/compshare-lua)"):format(version, luav)
 end
 
-local function now_ms()
-  return math.floor(util.now() * 1000)
-end
+-- The U-Timestamp-Ms value: wall-clock milliseconds as a decimal string.
+local timestamp_ms = core.timestamp_ms
 
 --- retry_safe(action) -> may this action be sent twice? The spec's retry_safe flag says, once
 -- compshare.api has installed its answer here; until then no action is (the safe answer).
@@ -125,7 +124,7 @@ function Client:prepare(action, params)
     headers = {
       ["Content-Type"] = "application/x-www-form-urlencoded",
       ["User-Agent"] = self.user_agent,
-      ["U-Timestamp-Ms"] = tostring(now_ms()),
+      ["U-Timestamp-Ms"] = timestamp_ms(),
     },
     body = body,
     action = action,
@@ -241,7 +240,7 @@ function Client:send(req, call_opts)
     end
     self.sleep(wait)
     attempt = attempt + 1
-    req.headers["U-Timestamp-Ms"] = tostring(now_ms())
+    req.headers["U-Timestamp-Ms"] = timestamp_ms()
   end
 end
 

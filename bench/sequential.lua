@@ -3,11 +3,13 @@
 --   * a raw C socket loop writing the prebuilt request bytes (bench/c/socket_loop.c);
 --   * a C program on one reused libcurl easy handle (bench/c/curl_loop.c): the floor the
 --     targets are judged against, since the SDK is a libcurl program too;
---   * the curl command line (`curl --config` with N urls), a soft floor: timed as a whole process.
+--   * the curl command line (`curl --config` with N urls), a soft floor: timed as a whole process;
+--   * optionally the official Python SDK's client.invoke (bench/pysdk.lua: COMPSHARE_BENCH_PYSDK).
 -- Every contender keeps one connection (checked). Rounds are rotated (round r starts with
 -- contender r), so drift on a shared machine hits all alike; the medians of the rounds are
 -- reported. bench/run.lua pins this section (client, nginx, floors) to one CPU.
 local lib = require "lib"
+local pysdk = require "pysdk"
 
 local PARAMS = { ImageType = "System", Limit = 20, Offset = 0 }
 
@@ -93,7 +95,9 @@ local function contenders(ctx, srv, client, req, dir)
     { key = "typed", name = "client:DescribeCompShareImages (validated)", run = in_process(function()
         return client:DescribeCompShareImages(PARAMS) end) },
   }
-  return list
+  local py, py_skipped = pysdk.contender(srv.url)
+  list[#list + 1] = py
+  return list, py_skipped
 end
 
 return function(ctx)
@@ -113,7 +117,7 @@ return function(ctx)
 
   local dir = lib.capture("mktemp -d /tmp/compshare-bench.XXXXXX")
   check_cli(srv.url, req.body, dir)
-  local list = contenders(ctx, srv, client, req, dir)
+  local list, py_skipped = contenders(ctx, srv, client, req, dir)
   local per_call = {}
   for _, c in ipairs(list) do per_call[c.key] = {} end
   for r = 1, ctx.rounds do
@@ -136,6 +140,13 @@ return function(ctx)
                         base_what = "libcurl C (us/call)", base = us.libcurl,
                         ratio = us[key] / us.libcurl, ratio_means = "x libcurl C" }
   end
+  if us.pysdk then
+    rows[#rows + 1] = { what = ("floor: %s (us/call)"):format(names.pysdk), value = us.pysdk,
+                        base_what = "libcurl C (us/call)", base = us.libcurl,
+                        ratio = us.pysdk / us.libcurl, ratio_means = "x libcurl C" }
+  else
+    rows[#rows + 1] = { what = "floor: official Python SDK", skipped = py_skipped }
+  end
   for _, key in ipairs { "call", "typed" } do
     rows[#rows + 1] = { what = ("%d x %s (us/call)"):format(ctx.calls, names[key]), value = us[key],
                         base_what = "libcurl C, one reused easy handle", base = us.libcurl,
@@ -145,6 +156,10 @@ return function(ctx)
                         ratio = us[key] / us.socket, ratio_means = "x raw socket" }
     rows[#rows + 1] = { what = "  the same", value = us[key], base_what = "curl CLI (soft floor)", base = us.cli,
                         ratio = us[key] / us.cli, ratio_means = "x curl CLI" }
+    if us.pysdk then
+      rows[#rows + 1] = { what = "  the same", value = us[key], base_what = "official Python SDK", base = us.pysdk,
+                          ratio = us[key] / us.pysdk, ratio_means = "x Python SDK" }
+    end
   end
   return rows
 end

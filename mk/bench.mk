@@ -2,6 +2,10 @@
 #   make bench         full sizes: every section on Lua 5.4; signing and sequential calls also on LuaJIT
 #   make bench-smoke   tiny sizes, a few seconds: proves every section still runs; part of make test
 # The floors the figures are measured against are small C programs (bench/c/), built here.
+# Optional floor of section 2, the official Python SDK (ucloud-sdk-python3, not part of this
+# project): COMPSHARE_BENCH_PYSDK=DIR, DIR a directory from which python3 imports ucloud (with
+# requests), times its client.invoke in bench/pysdk_loop.py beside the others and adds
+# "x Python SDK" ratios; without it the section says it skipped that floor.
 
 BENCH_PATH := bench/?.lua;$(LPATH)
 BENCH_54   := LUA_PATH='$(BENCH_PATH)' LUA_CPATH='build/5.4/?.so;;' $(LUA54) bench/run.lua

@@ -8,7 +8,7 @@ local pysdk = {}
 
 local HOW = "set COMPSHARE_BENCH_PYSDK=DIR, DIR where python3 imports ucloud"
 
--- The SDK pays a new connection and a Python request stack per call (about 100x a libcurl call):
+-- The SDK pays a new connection and a Python request stack per call (~60x a libcurl call here):
 -- it is timed on a tenth of the section's calls, so its rounds take about as long as the others'.
 local SHARE = 10
 

@@ -86,16 +86,46 @@ function ngx_transport.parse_url(url)
   }
 end
 
+local find, byte, sub, lower = string.find, string.byte, string.sub, string.lower
+
+-- Header names and values already checked, so the same few that a client sends with every
+-- call are checked once (LuaJIT runs the pattern matcher interpreted in nginx: checking a
+-- 70-byte User-Agent with a pattern took ~11k instructions, a lookup ~50). A name maps to
+-- false for the headers the transport writes itself. Bounded: both are forgotten together
+-- past CHECKED_MAX entries.
+local CHECKED_MAX = 256
+local checked_names, checked_values, n_checked = {}, {}, 0
+
+local function remember(t, k, v)
+  if n_checked >= CHECKED_MAX then checked_names, checked_values, n_checked = {}, {}, 0 end
+  n_checked = n_checked + 1
+  t[k] = v
+end
+
+--- name, value (strings) -> the line to write, or nil for a header the transport writes itself.
+-- Raises on a name or value that would split the request (a programming mistake).
+local function header_line(name, value)
+  local keep = checked_names[name]
+  if keep == nil then
+    if find(name, "[%c:%s]") then error("compshare: bad HTTP header " .. ("%q"):format(name), 0) end
+    keep = not OWN_HEADERS[lower(name)]
+    remember(checked_names, name, keep)
+  end
+  if not checked_values[value] then
+    if find(value, "\r", 1, true) or find(value, "\n", 1, true) or find(value, "\0", 1, true) then
+      error("compshare: bad HTTP header " .. ("%q"):format(name), 0)
+    end
+    remember(checked_values, value, true)
+  end
+  return keep and (name .. ": " .. value) or nil
+end
+
 --- The request head: request line, Host, the caller's headers, Content-Length.
 local function request_head(u, req, body)
   local method = req.method or "POST"
   local lines = { method .. " " .. u.path .. " HTTP/1.1", "Host: " .. u.authority }
   for name, value in pairs(req.headers or {}) do
-    name, value = tostring(name), tostring(value)
-    if name:find("[%c:%s]") or value:find("[\r\n]") or value:find("\0", 1, true) then
-      error("compshare: bad HTTP header " .. ("%q"):format(name), 0)
-    end
-    if not OWN_HEADERS[name:lower()] then lines[#lines + 1] = name .. ": " .. value end
+    lines[#lines + 1] = header_line(tostring(name), tostring(value))
   end
   if #body > 0 or method == "POST" or method == "PUT" then
     lines[#lines + 1] = "Content-Length: " .. #body
@@ -127,7 +157,64 @@ local function read_headers(sock)
   end
 end
 
-local find, byte = string.find, string.byte
+-- Response header names seen before -> their lower-case form (bounded like checked_names).
+local field_names, n_field_names = {}, 0
+
+--- The header lines after the status line, from `pos` (at the status line's end), in the
+-- common shape only: "\r\n" or "\n" before each line, a name of no spaces or control
+-- characters followed at once by ":", no CR inside a line. Plain finds and byte tests, no
+-- pattern per line. -> { lower-case name = value }, or nil for anything else (which the
+-- pattern-based fields_exact below then reads, with its answer or its error).
+local function fields_fast(text, pos, n)
+  local headers = {}
+  while pos <= n do
+    local b = byte(text, pos)
+    if b == 13 then pos = pos + 1; b = byte(text, pos) end
+    if b ~= 10 then return nil end
+    local start = pos + 1
+    local nl = find(text, "\n", start, true)
+    local colon = find(text, ":", start, true)
+    if not colon or colon == start or (nl and colon > nl) then return nil end
+    local name = sub(text, start, colon - 1)
+    local lname = field_names[name]
+    if not lname then
+      if find(name, "[%c%s]") then return nil end
+      if n_field_names >= CHECKED_MAX then field_names, n_field_names = {}, 0 end
+      lname, n_field_names = lower(name), n_field_names + 1
+      field_names[name] = lname
+    end
+    local v = colon + 1
+    b = byte(text, v)
+    while b == 32 or b == 9 do v = v + 1; b = byte(text, v) end
+    local stop = n   -- the value's last byte
+    if nl then stop = byte(text, nl - 1) == 13 and nl - 2 or nl - 1 end
+    local cr = find(text, "\r", v, true)
+    if cr and cr <= stop then return nil end
+    local value = sub(text, v, stop)
+    local last = byte(value, -1)
+    if last == 32 or last == 9 then value = value:match("^(.-)%s*$") end
+    local seen = headers[lname]
+    headers[lname] = seen and (seen .. ", " .. value) or value
+    pos = stop + 1
+  end
+  return headers
+end
+
+--- The same, any shape: -> headers, or nil when a line is not a header line.
+local function fields_exact(text, pos, n)
+  local headers = {}
+  while pos <= n do
+    local _, e, name, value = find(text, "^\r?\n([^:%s]+)[ \t]*:[ \t]*([^\r\n]*)", pos)
+    if not e then return nil end
+    local last = byte(value, -1)
+    if last == 32 or last == 9 then value = value:match("^(.-)%s*$") end
+    name = name:lower()
+    local seen = headers[name]
+    headers[name] = seen and (seen .. ", " .. value) or value
+    pos = e + 1
+  end
+  return headers
+end
 
 --- One response head (status line and header lines) read with a single `receiveuntil` and
 -- parsed in one pass -> version, status, { lower-case name = value }. When a read fails:
@@ -139,17 +226,9 @@ local function read_head(sock, deadline)
   if not text then return nil, err, partial end
   local version, status, pos = text:match("^HTTP/(%d%.%d) (%d%d%d)[^\r\n]*()")
   if not version then return nil, ("%q"):format(text:match("^[^\r\n]*"):sub(1, 80)), nil, "status" end
-  local headers, n = {}, #text
-  while pos <= n do
-    local _, e, name, value = find(text, "^\r?\n([^:%s]+)[ \t]*:[ \t]*([^\r\n]*)", pos)
-    if not e then return nil, "bad header line", nil, "header" end
-    local last = byte(value, -1)
-    if last == 32 or last == 9 then value = value:match("^(.-)%s*$") end
-    name = name:lower()
-    local seen = headers[name]
-    headers[name] = seen and (seen .. ", " .. value) or value
-    pos = e + 1
-  end
+  local n = #text
+  local headers = fields_fast(text, pos, n) or fields_exact(text, pos, n)
+  if not headers then return nil, "bad header line", nil, "header" end
   return version, tonumber(status), headers
 end
 

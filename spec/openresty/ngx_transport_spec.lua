@@ -118,6 +118,55 @@ describe("compshare.transport.ngx", function()
     end
   end)
 
+  -- The header lines as the pattern parse (the one kept for unusual shapes) reads them: the
+  -- oracle for the plain-find parse that reads the common shape.
+  local function pattern_parse(head)
+    local _, _, pos = head:find("^HTTP/%d%.%d %d%d%d[^\r\n]*()")
+    local headers = {}
+    while pos <= #head do
+      local _, e, name, value = head:find("^\r?\n([^:%s]+)[ \t]*:[ \t]*([^\r\n]*)", pos)
+      if not e then return nil end
+      local last = value:byte(-1)
+      if last == 32 or last == 9 then value = value:match("^(.-)%s*$") end
+      name = name:lower()
+      headers[name] = headers[name] and (headers[name] .. ", " .. value) or value
+      pos = e + 1
+    end
+    return headers
+  end
+
+  it("reads any head as the pattern parse does (random heads of awkward pieces)", function()
+    local pieces = { "\r\n", "\n", "\r", "X-A", "x-a", "B", ":", ": ", " ", "\t", "v", "\1", "\v", "\0" }
+    local rng = 12345
+    local function pick()
+      rng = (rng * 1103515245 + 12345) % 2147483648
+      return pieces[rng % #pieces + 1]
+    end
+    local t, checked, refused = transport.new(), 0, 0
+    for _ = 1, 4000 do
+      local junk = {}
+      for j = 1, 2 + checked % 9 do junk[j] = pick() end
+      local head = "HTTP/1.1 200 OK" .. (checked % 3 == 0 and "\r\nX-A: 1" or "") .. table.concat(junk)
+        .. "\r\nContent-Length: 2"
+      if not head:find("\r\n\r\n", 1, true) then
+        checked = checked + 1
+        serve(head .. "\r\n\r\n{}")
+        local want = pattern_parse(head)
+        local res, err = t(req())
+        if want then
+          assert(res, ("%q: %s"):format(head, err and err.message))
+          assert.same(want, res.headers, ("%q"):format(head))
+          assert.equal("{}", res.body)
+        else
+          refused = refused + 1
+          assert.is_nil(res, ("%q"):format(head))
+          assert.matches("bad header line", err.message, 1, true)
+        end
+      end
+    end
+    assert.is_true(checked > 3000 and refused > 100 and checked - refused > 100, checked .. " " .. refused)
+  end)
+
   it("reads a chunked body with chunk extensions and trailers, and keeps the connection", function()
     serve("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
       .. "5;name=x\r\nhello\r\n1A\r\n" .. ("z"):rep(26) .. "\r\n0\r\nX-Trailer: t\r\n\r\n", ok_response("again"))

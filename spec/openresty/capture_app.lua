@@ -24,7 +24,7 @@ local function client(q)
   return compshare.new {
     public_key = settings.public_key, private_key = settings.private_key, region = "cn-wlcb", zone = "cn-wlcb-01",
     base_url = settings.base_url, max_retries = 0,
-    transport = capture.new { location = "/compshare_api", unsafe = q.unsafe, max_body = tonumber(q.max_body) },
+    transport = capture.new { location = q.location or "/compshare_api", unsafe = q.unsafe, max_body = tonumber(q.max_body) },
   }
 end
 
@@ -45,7 +45,7 @@ local function calls(q)
   return out
 end
 
---- GET /capture?n=&action=&unsafe=&max_body=
+--- GET /capture?n=&action=&unsafe=&max_body=&location=
 function app.call()
   local q = ngx.req.get_uri_args()
   ngx.header["Content-Type"] = "application/json"

@@ -49,12 +49,16 @@ describe("compshare.transport.capture", function()
     assert.is_nil(fallback_got)
   end)
 
-  it("gives a cut answer and one over max_body as transport failures, sent", function()
+  it("gives a cut answer (nginx's upstream failed) and one over max_body as transport failures, sent", function()
     local t = capture.new { location = "/a", fallback = fallback, max_body = 4 }
-    answer = { status = 200, header = {}, body = "{}", truncated = true }
+    answer = { status = 502, header = {}, body = "", truncated = true }
     local res, err = t(req())
     assert.is_nil(res)
-    assert.same({ "transport", "reset", true }, { err.kind, err.reason, err.sent })
+    assert.same({ "transport", "transport", true }, { err.kind, err.reason, err.sent })
+    assert.matches("nginx's upstream for /a failed", err.message, 1, true)
+    answer = { status = 504, header = {}, body = "", truncated = true }
+    res, err = t(req())
+    assert.same({ "timeout", "timeout", true }, { err.kind, err.reason, err.sent })
     answer = { status = 200, header = {}, body = "12345" }
     res, err = t(req())
     assert.is_nil(res)

@@ -66,8 +66,10 @@ local function send_capture(c, req)
   local vars = {}
   for name, value in pairs(req.headers or {}) do vars[var_name(tostring(name))] = tostring(value) end
   local res = ngx.location.capture(c.location, { method = method, body = req.body or "", vars = vars })
-  if res.truncated then
-    return nil, failure("reset", "the answer from " .. c.location .. " was cut short", true)
+  if res.truncated then   -- nginx's upstream failed (connect, TLS, timeout, a dropped connection)
+    local timeout = res.status == 504
+    return nil, failure(timeout and "timeout" or "transport", ("nginx's upstream for %s %s before a whole answer"
+      .. " (the error log says why)"):format(c.location, timeout and "timed out" or "failed"), true)
   end
   local body = res.body or ""
   if #body > c.max_body then

@@ -58,6 +58,7 @@ describe("compshare.transport.capture", function()
     assert.matches("nginx's upstream for /a failed", err.message, 1, true)
     answer = { status = 504, header = {}, body = "", truncated = true }
     res, err = t(req())
+    assert.is_nil(res)
     assert.same({ "timeout", "timeout", true }, { err.kind, err.reason, err.sent })
     answer = { status = 200, header = {}, body = "12345" }
     res, err = t(req())

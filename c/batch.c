@@ -33,6 +33,10 @@ static int ready_pool(cs_session *s, int want)
         }
         s->pool[s->npool++] = x;
     }
+    /* Keep a connection for every pooled handle between batches. libcurl's default keeps 4 per
+     * handle still attached, so the last transfers of a batch, as they detach, closed all but a
+     * few of them and the next batch connected anew. */
+    curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->npool);
     return 0;
 }
 

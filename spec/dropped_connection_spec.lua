@@ -190,6 +190,21 @@ describe("a kept-alive connection that dies after the server committed the reque
       local _, distinct = set_of(n.conns[READ])
       assert.is_true(distinct <= 4, distinct .. " connections for 60 reads at concurrency 4")
     end)
+
+    it("batches at a larger concurrency keep every connection of the pool between them", function()
+      local t, run = curl.new {}, new_run()
+      local reads = {}
+      for i = 1, 48 do reads[i] = { READ, {} } end
+      local c = client(t, "ok", run)
+      for _ = 1, 3 do
+        for _, r in ipairs(c:batch(reads, { concurrency = 12 })) do assert.is_true(r.ok) end
+      end
+      t.close()
+      local n = counts(run)
+      assert.equal(144, n.arrivals[READ])
+      local _, distinct = set_of(n.conns[READ])
+      assert.is_true(distinct <= 12, distinct .. " connections for 144 reads at concurrency 12")
+    end)
   end)
 end)
 

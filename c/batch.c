@@ -1,5 +1,11 @@
 /* batch.c - session:batch(reqs, concurrency): many requests at once over the multi interface,
- * on a pool of easy handles kept in the session. Results come back in request order. */
+ * on a pool of easy handles kept in the session. Results come back in request order.
+ *
+ * reqs is a list of request tables, checked before anything is sent, or a function that gives
+ * the next one (nil when there are no more): the batch then starts sending the first requests
+ * while the caller is still preparing the rest, and asks for more in the time it would otherwise
+ * spend waiting for answers. A bad request from a function raises when it is started; the
+ * transfers still running are then left attached, and the next batch (or close) detaches them. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -52,9 +58,36 @@ static cs_xfer *idle_handle(cs_session *s)
 typedef struct {
     lua_State *L;
     cs_session *s;
-    int reqs, results, anchors; /* stack indexes */
+    int reqs, results, anchors, feed; /* stack indexes (feed: 0 for a list) */
+    int fetched, next;                /* requests in reqs so far; the next one to start */
     int active;
 } batch_state;
+
+/* Requests started together before libcurl is asked to send them. */
+#define CS_BATCH_CHUNK 32
+
+/* Appends the feed's next request to reqs; 0 when it has no more (and is then dropped). */
+static int fetch(batch_state *b)
+{
+    lua_State *L = b->L;
+    if (!b->feed)
+        return 0;
+    lua_pushvalue(L, b->feed);
+    lua_call(L, 0, 1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        b->feed = 0;
+        return 0;
+    }
+    lua_rawseti(L, b->reqs, ++b->fetched); /* checked when started: a bad one raises then */
+    return 1;
+}
+
+/* True when a request is there to start, fetching it from the feed if needed. */
+static int has_next(batch_state *b)
+{
+    return b->next <= b->fetched || fetch(b);
+}
 
 /* Stores the result of x at its position and frees what the transfer held. */
 static void finish(batch_state *b, cs_xfer *x, CURLcode rc)
@@ -124,45 +157,71 @@ static void abort_active(batch_state *b, CURLMcode mc)
     }
 }
 
-int cs_session_batch(lua_State *L)
+/* One turn: starts what the free slots allow (a chunk at most), lets libcurl send and receive,
+ * collects what finished. Waits for the network only when there is nothing else to do; else,
+ * once every slot is busy, fetches a chunk of the feed's requests ahead. */
+static void turn(batch_state *b, int k)
 {
-    cs_session *s = cs_check_session(L);
-    batch_state b;
-    int n, k, i, next = 1;
-    luaL_checktype(L, 2, LUA_TTABLE);
-    n = (int)cs_rawlen(L, 2);
+    int i, running, more;
+    CURLMcode mc;
+    for (i = 0; i < CS_BATCH_CHUNK && b->active < k && has_next(b); i++)
+        start(b, b->next++);
+    mc = curl_multi_perform(b->s->multi, &running);
+    collect(b);
+    more = b->active < k ? has_next(b) : b->feed != 0;
+    if (mc == CURLM_OK && b->active > 0 && !more)
+        mc = curl_multi_poll(b->s->multi, NULL, 0, 1000, NULL);
+    else if (b->active >= k)
+        for (i = 0; i < CS_BATCH_CHUNK && fetch(b); i++)
+            ;
+    if (mc != CURLM_OK)
+        abort_active(b, mc);
+}
+
+/* Reads the arguments: reqs (checked up front when a list), concurrency. */
+static int batch_args(lua_State *L, batch_state *b)
+{
+    int i, k;
+    b->feed = lua_isfunction(L, 2) ? 2 : 0;
+    if (!b->feed)
+        luaL_checktype(L, 2, LUA_TTABLE);
     k = (int)luaL_optinteger(L, 3, CS_DEFAULT_CONCURRENCY);
     luaL_argcheck(L, k >= 1, 3, "concurrency must be at least 1");
-    if (k > n)
-        k = n;
     lua_settop(L, 3);
-    for (i = 1; i <= n; i++) { /* raise on a bad request before anything is sent */
+    if (b->feed) {
+        lua_newtable(L); /* 4: the requests fetched so far */
+        b->reqs = 4;
+        b->fetched = 0;
+        return k;
+    }
+    lua_pushnil(L); /* 4: unused */
+    b->reqs = 2;
+    b->fetched = (int)cs_rawlen(L, 2);
+    for (i = 1; i <= b->fetched; i++) { /* raise on a bad request before anything is sent */
         lua_rawgeti(L, 2, i);
         cs_xfer_check(L, -1, i);
         lua_pop(L, 1);
     }
-    lua_createtable(L, n, 0);
-    lua_createtable(L, n, 0);
+    return k < b->fetched ? k : b->fetched;
+}
+
+int cs_session_batch(lua_State *L)
+{
+    cs_session *s = cs_check_session(L);
+    batch_state b;
+    int k = batch_args(L, &b);
+    lua_createtable(L, b.fetched, 0);
+    lua_createtable(L, b.fetched, 0);
     b.L = L;
     b.s = s;
-    b.reqs = 2;
-    b.results = 4;
-    b.anchors = 5;
+    b.results = 5;
+    b.anchors = 6;
+    b.next = 1;
     b.active = 0;
-    if (n > 0 && ready_pool(s, k) != 0)
+    if (has_next(&b) && ready_pool(s, k) != 0)
         return luaL_error(L, "compshare: out of memory setting up the batch");
-    while (next <= n || b.active > 0) {
-        int running;
-        CURLMcode mc;
-        while (next <= n && b.active < k)
-            start(&b, next++);
-        mc = curl_multi_perform(s->multi, &running);
-        collect(&b);
-        if (mc == CURLM_OK && b.active > 0 && (next > n || b.active >= k))
-            mc = curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
-        if (mc != CURLM_OK)
-            abort_active(&b, mc);
-    }
-    lua_settop(L, 4);
+    while (b.active > 0 || has_next(&b))
+        turn(&b, k);
+    lua_settop(L, 5);
     return 1;
 }

@@ -4,7 +4,8 @@
 
 #include "compat.h"
 
-/* session:batch(reqs, concurrency) -> results in request order. */
+/* session:batch(reqs, concurrency) -> results in request order; reqs is a list of request
+ * tables or a function giving the next one (nil when done), see batch.c. */
 int cs_session_batch(lua_State *L);
 
 #endif

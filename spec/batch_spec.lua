@@ -213,6 +213,96 @@ describe("client:batch", function()
   end)
 end)
 
+describe("client:batch through a transport that takes its requests as they are prepared", function()
+  -- batch_feeds: its batch is given a function; it records, as each request comes, how many
+  -- requests the client had prepared (logged) by then.
+  local function feeding_transport(log_lines)
+    local t = { batch_feeds = true, batches = {} }
+    function t.batch(feed, concurrency)
+      local got = { kind = type(feed), concurrency = concurrency, prepared = {} }
+      t.batches[#t.batches + 1] = got
+      local out = {}
+      for req in feed do
+        got.prepared[#got.prepared + 1] = #log_lines
+        out[#out + 1] = answer(req)
+      end
+      return out
+    end
+    return t
+  end
+
+  local function logging_client(transport, lines)
+    return compshare.new { public_key = "my_public_key", private_key = PRIVATE, region = "cn-wlcb",
+                           zone = "cn-wlcb-01", base_url = "http://127.0.0.1:1/", transport = transport,
+                           logger = function(line) if line:find("compshare ->", 1, true) then lines[#lines + 1] = line end end }
+  end
+
+  it("gets each request as soon as it is prepared, the refused ones left out and in place", function()
+    local lines = {}
+    local t = feeding_transport(lines)
+    local calls = calls_named { "a", "b", "c" }
+    table.insert(calls, 2, { "DescribeCompShareImages", { Limit = "many" } })
+    local results = logging_client(t, lines):batch(calls, { concurrency = 3 })
+    assert.equal(1, #t.batches)
+    assert.same({ kind = "function", concurrency = 3, prepared = { 1, 2, 3 } }, t.batches[1])
+    assert.same({ true, false, true, true }, { results[1].ok, results[2].ok, results[3].ok, results[4].ok })
+    assert.same({ "a", "b", "c" }, { results[1].response.Name, results[3].response.Name, results[4].response.Name })
+    assert.equal("validation", results[2].error.kind)
+  end)
+
+  it("gives a wrapper whose batch_feeds only comes through __index the list, all prepared first", function()
+    local lines = {}
+    local inner = feeding_transport(lines)
+    local seen
+    local wrapper = setmetatable({ batch = function(reqs, k)
+      seen = { type(reqs), #reqs, #lines }
+      local i = 0
+      return inner.batch(function() i = i + 1 return reqs[i] end, k)
+    end }, { __index = inner })
+    local results = logging_client(wrapper, lines):batch(calls_named { "a", "b" })
+    assert.same({ "table", 2, 2 }, seen)
+    assert.same({ "a", "b" }, { results[1].response.Name, results[2].response.Name })
+  end)
+
+  it("raises what preparing a call raised once the requests already given are back", function()
+    local lines, listed = {}, batching_transport()
+    local function raising_logger(transport)
+      local c = logging_client(transport, lines)
+      c.logger = function(line)
+        if line:find("compshare ->", 1, true) then
+          lines[#lines + 1] = line
+          if #lines == 2 then error("logger broke", 0) end
+        end
+      end
+      return c
+    end
+    local t = feeding_transport(lines)
+    assert.has_error(function() raising_logger(t):batch(calls_named { "a", "b", "c" }) end, "logger broke")
+    assert.same({ 1 }, t.batches[1].prepared)  -- only the first was given, and its answer awaited
+    lines = {}
+    assert.has_error(function() raising_logger(listed):batch(calls_named { "a", "b", "c" }) end, "logger broke")
+    assert.equal(0, #listed.batches)  -- a transport given the list gets nothing
+  end)
+
+  it("is fed through the default transport, which gives the list to one that does not take a function", function()
+    local got
+    package.loaded["compshare.transport.ngx"] = { new = function()
+      return setmetatable({ batch = function(reqs) got = reqs return {} end }, { __call = function() end })
+    end }
+    _G.ngx = { get_phase = function() return "content" end }
+    local ok, err = pcall(function()
+      local t = require("compshare.transport").default {}
+      assert.is_true(rawget(t, "batch_feeds"))
+      local reqs = { { url = "a" }, { url = "b" } }
+      local i = 0
+      t.batch(function() i = i + 1 return reqs[i] end, 2)
+    end)
+    _G.ngx, package.loaded["compshare.transport.ngx"] = nil, nil
+    assert.is_true(ok, err)
+    assert.same({ { url = "a" }, { url = "b" } }, got)
+  end)
+end)
+
 describe("client:batch over HTTP (libcurl multi) to nginx", function()
   local nginx = require "support.nginx"
   local srv

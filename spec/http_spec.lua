@@ -223,6 +223,51 @@ describe("HTTP through libcurl", function()
       assert.are.same({}, session:batch({}, 4))
     end)
 
+    it("batch takes a function giving the requests: results in the order given, errors in place", function()
+      local reqs = {}
+      for i = 1, 9 do
+        reqs[i] = { url = srv.url, timeout = 5, body = core.encode({ Action = "Fed" .. i, PublicKey = PUBLIC }, PRIVATE) }
+      end
+      reqs[4] = { url = ("http://127.0.0.1:%d/"):format(nginx.free_port()), timeout = 2 }
+      local given = 0
+      local out = session:batch(function()
+        given = given + 1
+        return reqs[given]
+      end, 2)
+      assert.are.equal(10, given)  -- asked once more, for the nil that ends it
+      assert.are.equal(9, #out)
+      for i, r in ipairs(out) do
+        if i == 4 then
+          assert.are.same({ "connect", false }, { r.error, r.sent })
+        else
+          assert.are.same({ 200, "Fed" .. i .. "Response" }, { r.status, json.decode(r.body).Action })
+        end
+      end
+      assert.are.same({}, session:batch(function() return nil end, 3))
+    end)
+
+    it("batch from a function that raises, or gives a bad request, raises; the session goes on", function()
+      local good = { url = srv.url .. "slow", timeout = 5, body = core.encode({ Action = "X", PublicKey = PUBLIC }, PRIVATE) }
+      local n = 0
+      assert.has_error(function()
+        session:batch(function()
+          n = n + 1
+          if n > 3 then error("feed broke", 0) end
+          return good
+        end, 4)
+      end, "feed broke")
+      n = 0
+      assert.has_error(function()
+        session:batch(function()
+          n = n + 1
+          return n == 3 and { url = srv.url, timeout = "soon" } or good
+        end, 4)
+      end, "compshare: request 3: timeout must be a positive number of seconds")
+      local fast = { url = srv.url, timeout = 5, body = good.body }
+      local out = session:batch({ fast, fast }, 2)  -- the transfers cut off above are detached first
+      assert.are.same({ 200, 200 }, { out[1].status, out[2].status })
+    end)
+
     it("close is idempotent and a closed session raises", function()
       session:close()
       session:close()

@@ -9,10 +9,13 @@
 --   end
 --
 -- Every call is prepared (validated when the spec knows the action, then
--- signed) before anything is sent; a call that fails validation gets its
--- error and is not sent, the others still are. The prepared requests go
--- through the transport's `batch(reqs, concurrency)` when it has one (libcurl
--- multi outside nginx, cosockets inside), else one after the other. Each
+-- signed); a call that fails validation gets its error and is not sent, the
+-- others still are. The prepared requests go through the transport's
+-- `batch(reqs, concurrency)` when it has one (libcurl multi outside nginx,
+-- cosockets inside), else one after the other. Over libcurl the first calls
+-- are sent while the rest are still being prepared; elsewhere every call is
+-- prepared first. A malformed call (not a table, no action) raises before
+-- anything is sent. Each
 -- answer is mapped like a single call's, so results[i] is
 -- `{ ok = true, response = <decoded body> }` or `{ ok = false, error = <compshare error> }`.
 -- A batch makes one attempt per call and never retries by itself: a failed
@@ -60,11 +63,19 @@ local function prepare(client, action, params)
   return client:prepare(action, params)
 end
 
--- Send every request; returns a list of {res, err} in the same order.
-local function send_all(transport, reqs, concurrency)
+-- A transport that says so (batch_feeds, its own field: not one a wrapper's __index shows)
+-- takes a function giving the next request instead of the list, and starts sending the first
+-- requests while the rest are still being prepared.
+local function feeds(transport)
+  return type(transport) == "table" and rawget(transport, "batch_feeds") == true and transport.batch ~= nil
+end
+
+-- Sends `what` (the list reqs, or for a transport that feeds, the function filling it); returns
+-- a list of {res, err} in the order of reqs.
+local function send_all(transport, what, reqs, concurrency)
   local answers = {}
   if type(transport) == "table" and transport.batch then
-    local out = transport.batch(reqs, concurrency)
+    local out = transport.batch(what, concurrency)
     for i = 1, #reqs do
       local r = out[i]
       if r == nil then
@@ -79,6 +90,35 @@ local function send_all(transport, reqs, concurrency)
     for i, req in ipairs(reqs) do answers[i] = { transport(req) } end
   end
   return answers
+end
+
+-- fed.feed() gives the next signed request of calls (nil after the last), preparing (and
+-- logging) them one by one: fed.reqs[j] is the j-th request given, fed.index[j] its call's
+-- position; a refused call's result goes in results. An error raised while preparing is kept
+-- in fed.failed (the feed then gives nil) for run to raise once what was sent is back.
+local function feeder(client, calls, timeout, results)
+  local fed, i = { reqs = {}, index = {} }, 0
+  local function next_request()
+    while i < #calls do
+      i = i + 1
+      local req, err = prepare(client, unpack_call(i, calls[i]))
+      if req then
+        req.timeout = timeout
+        client:log_request(req)
+        local n = #fed.reqs + 1
+        fed.reqs[n], fed.index[n] = req, i
+        return req
+      end
+      results[i] = { ok = false, error = client:scrub(err) }
+    end
+  end
+  function fed.feed()
+    if fed.failed ~= nil then return nil end
+    local ok, req = pcall(next_request)
+    if ok then return req end
+    fed.failed = req
+  end
+  return fed
 end
 
 --- run(client, calls [, opts]) -> results (see above). Also `client:batch`.
@@ -99,31 +139,27 @@ function batch.run(client, calls, opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("compshare: batch options must be a table", 2) end
   local concurrency = check_concurrency(opts.concurrency)
-  local results, reqs, index = {}, {}, {}
-  for i = 1, #calls do
-    local action, params = unpack_call(i, calls[i])
-    local req, err = prepare(client, action, params)
-    if req then
-      req.timeout = opts.timeout or client.timeout
-      local n = #reqs + 1
-      reqs[n], index[n] = req, i
-    else
-      results[i] = { ok = false, error = client:scrub(err) }
-    end
+  for i = 1, #calls do unpack_call(i, calls[i]) end  -- raise on a malformed call before anything is sent
+  local results, transport = {}, client.transport
+  local fed = feeder(client, calls, opts.timeout or client.timeout, results)
+  local answers = {}
+  if feeds(transport) then
+    answers = send_all(transport, fed.feed, fed.reqs, concurrency)
+  else
+    for _ in fed.feed do end
+    if fed.failed == nil and #fed.reqs > 0 then answers = send_all(transport, fed.reqs, fed.reqs, concurrency) end
   end
-  if #reqs > 0 then
-    for _, req in ipairs(reqs) do client:log_request(req) end
-    for j, answer in ipairs(send_all(client.transport, reqs, concurrency)) do
-      local action = reqs[j].action
-      client:log_response(action, answer[1], answer[2])
-      local data, err = Client.interpret(action, answer[1], answer[2])
-      if data then
-        results[index[j]] = { ok = true, response = data }
-      else
-        err.attempts = 1
-        err.retryable = retry.should_retry(err, client.retry_safe(action))
-        results[index[j]] = { ok = false, error = client:scrub(err) }
-      end
+  if fed.failed ~= nil then error(fed.failed, 0) end
+  for j, answer in ipairs(answers) do
+    local action = fed.reqs[j].action
+    client:log_response(action, answer[1], answer[2])
+    local data, err = Client.interpret(action, answer[1], answer[2])
+    if data then
+      results[fed.index[j]] = { ok = true, response = data }
+    else
+      err.attempts = 1
+      err.retryable = retry.should_retry(err, client.retry_safe(action))
+      results[fed.index[j]] = { ok = false, error = client:scrub(err) }
     end
   end
   return results

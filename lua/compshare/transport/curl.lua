@@ -16,7 +16,7 @@ function curl.new(opts)
     warn("WARNING: TLS verification is off (insecure = true)")
   end
   local session = core.session { verify = not opts.insecure, cainfo = opts.cainfo }
-  local t = {}
+  local t = { batch_feeds = true }  -- batch also takes a function giving the next request
   function t.batch(reqs, concurrency)
     local out = session:batch(reqs, concurrency)  -- nil: core.DEFAULTS.concurrency
     for i, r in ipairs(out) do

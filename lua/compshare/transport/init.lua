@@ -9,6 +9,13 @@ local util = require "compshare.util"
 
 local transport = {}
 
+-- The list of what feed() gives until it gives nil.
+local function drain(feed)
+  local list = {}
+  for req in feed do list[#list + 1] = req end
+  return list
+end
+
 --- The default transport for a client made with `opts` (insecure, cainfo, logger, ...).
 -- @tparam table opts the client's options
 -- @treturn table a transport: `transport(req) -> res | nil, err`, `batch(reqs, n)`, `close()`
@@ -23,7 +30,12 @@ function transport.default(opts)
     return curl
   end
   return setmetatable({
-    batch = function(reqs, concurrency) return pick().batch(reqs, concurrency) end,
+    batch_feeds = true,  -- reqs may be a function giving the next request (nil when done)
+    batch = function(reqs, concurrency)
+      local t = pick()
+      if type(reqs) == "function" and not rawget(t, "batch_feeds") then reqs = drain(reqs) end
+      return t.batch(reqs, concurrency)
+    end,
     close = function()
       if curl then curl.close() end
       if cosocket then cosocket.close() end

@@ -5,20 +5,169 @@
  * the next one (nil when there are no more): the batch then starts sending the first requests
  * while the caller is still preparing the rest, and asks for more in the time it would otherwise
  * spend waiting for answers. A bad request from a function raises when it is started; the
- * transfers still running are then left attached, and the next batch (or close) detaches them. */
+ * transfers still running are then left attached, and the next batch (or close) detaches them.
+ *
+ * The multi handle is driven by curl_multi_socket_action over our own poll() of the sockets
+ * libcurl asks us to watch: each turn runs only the transfers whose socket is ready or whose
+ * timer is due (curl_multi_perform walks every attached transfer each time). */
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "batch.h"
 #include "defaults.h"
 #include "session.h"
+
+#if LIBCURL_VERSION_NUM >= 0x075400
+#define CS_POLL_FAILED CURLM_UNRECOVERABLE_POLL
+#else
+#define CS_POLL_FAILED CURLM_INTERNAL_ERROR
+#endif
+
+/* The sockets and the timer libcurl asks the batch to watch (CURLMOPT_SOCKETFUNCTION and
+ * CURLMOPT_TIMERFUNCTION); lives in the session, as long as the multi handle. */
+struct cs_watch {
+    CURLM *multi;
+    struct pollfd *fds; /* fds[i] is assigned to its socket in libcurl as i + 1 */
+    int nfds, cap;
+    struct pollfd *ready; /* a copy of the ready entries of one wake-up (acting changes fds) */
+    long long deadline;   /* ms on the monotonic clock when libcurl's timer expires; -1: none */
+};
+
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int on_timer(CURLM *multi, long ms, void *ud)
+{
+    cs_watch *w = ud;
+    (void)multi;
+    w->deadline = ms < 0 ? -1 : now_ms() + ms;
+    return 0;
+}
+
+/* Room for one more socket; -1 when out of memory. */
+static int watch_reserve(cs_watch *w)
+{
+    int cap = w->cap ? w->cap * 2 : 64;
+    struct pollfd *fds, *ready;
+    if (w->nfds < w->cap)
+        return 0;
+    if (!(fds = realloc(w->fds, (size_t)cap * sizeof *fds)))
+        return -1;
+    w->fds = fds;
+    if (!(ready = realloc(w->ready, (size_t)cap * sizeof *ready)))
+        return -1;
+    w->ready = ready;
+    w->cap = cap;
+    return 0;
+}
+
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud, void *socketp)
+{
+    cs_watch *w = ud;
+    int i = (int)(intptr_t)socketp - 1; /* -1: not watched yet */
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        if (i >= 0 && i < w->nfds && --w->nfds > i) { /* the last entry takes its place */
+            w->fds[i] = w->fds[w->nfds];
+            curl_multi_assign(w->multi, w->fds[i].fd, (void *)(intptr_t)(i + 1));
+        }
+        return 0;
+    }
+    if (i < 0 || i >= w->nfds || w->fds[i].fd != fd) {
+        if (watch_reserve(w) != 0)
+            return -1;
+        i = w->nfds++;
+        w->fds[i].fd = fd;
+        curl_multi_assign(w->multi, fd, (void *)(intptr_t)(i + 1));
+    }
+    w->fds[i].events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) | ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+    return 0;
+}
+
+/* The multi handle, driven through w; 0 on success. */
+static int ready_multi(cs_session *s)
+{
+    cs_watch *w = s->watch;
+    if (!w && !(w = s->watch = calloc(1, sizeof *w)))
+        return -1;
+    if (!s->multi) {
+        if (!(s->multi = curl_multi_init()))
+            return -1;
+        w->multi = s->multi;
+        w->nfds = 0;
+        w->deadline = -1;
+        curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+        curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, w);
+        curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+        curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, w);
+    }
+    return 0;
+}
+
+/* The socket_action mask for what poll() saw on a socket. */
+static int ready_mask(short r)
+{
+    return ((r & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0) | ((r & POLLOUT) ? CURL_CSELECT_OUT : 0) |
+           ((r & (POLLERR | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
+}
+
+/* Waits at most `most` ms (0: not at all) for a watched socket or libcurl's timer, then lets
+ * libcurl act on each socket that is ready and on its timer when due. */
+static CURLMcode wait_and_act(cs_watch *w, int most)
+{
+    int i, n = 0, running, wait = most;
+    CURLMcode mc = CURLM_OK;
+    if (w->deadline >= 0) {
+        long long left = w->deadline - now_ms();
+        wait = left <= 0 ? 0 : left < wait ? (int)left : wait;
+    }
+    if (poll(w->fds, (nfds_t)w->nfds, wait) < 0 && errno != EINTR)
+        return CS_POLL_FAILED;
+    for (i = 0; i < w->nfds; i++) /* acting on one socket may change fds: act on a copy */
+        if (w->fds[i].revents)
+            w->ready[n++] = w->fds[i];
+    for (i = 0; i < n && mc == CURLM_OK; i++)
+        mc = curl_multi_socket_action(w->multi, w->ready[i].fd, ready_mask(w->ready[i].revents), &running);
+    if (mc == CURLM_OK && w->deadline >= 0 && w->deadline <= now_ms())
+        mc = curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    return mc;
+}
+
+void cs_batch_free(cs_session *s)
+{
+    int i;
+    for (i = 0; i < s->npool; i++) {
+        cs_xfer_free(s->pool[i], s->multi);
+        free(s->pool[i]);
+    }
+    free(s->pool);
+    s->pool = NULL;
+    s->npool = 0;
+    if (s->multi)
+        curl_multi_cleanup(s->multi); /* its last socket callbacks still find the watch */
+    s->multi = NULL;
+    if (s->watch) {
+        free(s->watch->fds);
+        free(s->watch->ready);
+        free(s->watch);
+    }
+    s->watch = NULL;
+}
 
 
 /* The multi handle and at least `want` pooled easy handles, none still attached; 0 on success. */
 static int ready_pool(cs_session *s, int want)
 {
     int i;
-    if (!s->multi && !(s->multi = curl_multi_init()))
+    if (ready_multi(s) != 0)
         return -1;
     for (i = 0; i < s->npool; i++) {
         if (s->pool[i]->in_multi) /* left over from a batch a Lua error cut short */
@@ -39,10 +188,11 @@ static int ready_pool(cs_session *s, int want)
         }
         s->pool[s->npool++] = x;
     }
-    /* Keep a connection for every pooled handle between batches. libcurl's default keeps 4 per
-     * handle still attached, so the last transfers of a batch, as they detach, closed all but a
-     * few of them and the next batch connected anew. */
-    curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->npool);
+    /* Keep a connection for every pooled handle between batches, with room for those being set
+     * up or given up (a failed connect, a request that needs a fresh connection). libcurl's
+     * default keeps 4 per handle still attached, so the last transfers of a batch, as they
+     * detached, closed all but a few connections and the next batch connected anew. */
+    curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, 2L * s->npool);
     return 0;
 }
 
@@ -162,16 +312,15 @@ static void abort_active(batch_state *b, CURLMcode mc)
  * once every slot is busy, fetches a chunk of the feed's requests ahead. */
 static void turn(batch_state *b, int k)
 {
-    int i, running, more;
-    CURLMcode mc;
+    int i, more;
+    CURLMcode mc = CURLM_OK;
     for (i = 0; i < CS_BATCH_CHUNK && b->active < k && has_next(b); i++)
         start(b, b->next++);
-    mc = curl_multi_perform(b->s->multi, &running);
-    collect(b);
     more = b->active < k ? has_next(b) : b->feed != 0;
-    if (mc == CURLM_OK && b->active > 0 && !more)
-        mc = curl_multi_poll(b->s->multi, NULL, 0, 1000, NULL);
-    else if (b->active >= k)
+    if (b->active > 0)
+        mc = wait_and_act(b->s->watch, more ? 0 : 1000);
+    collect(b);
+    if (mc == CURLM_OK && b->active >= k)
         for (i = 0; i < CS_BATCH_CHUNK && fetch(b); i++)
             ;
     if (mc != CURLM_OK)

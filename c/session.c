@@ -84,17 +84,7 @@ static int session_request(lua_State *L)
 
 static void session_free(cs_session *s)
 {
-    int i;
-    for (i = 0; i < s->npool; i++) {
-        cs_xfer_free(s->pool[i], s->multi);
-        free(s->pool[i]);
-    }
-    free(s->pool);
-    s->pool = NULL;
-    s->npool = 0;
-    if (s->multi)
-        curl_multi_cleanup(s->multi);
-    s->multi = NULL;
+    cs_batch_free(s);
     cs_xfer_free(&s->main, NULL);
     free(s->opts.cainfo);
     free(s->opts.user_agent);

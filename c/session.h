@@ -8,11 +8,14 @@
 
 #define CS_SESSION_MT "compshare.session"
 
+typedef struct cs_watch cs_watch; /* batch.c: the sockets and timer of the multi handle */
+
 typedef struct {
     cs_xfer main;   /* request(): the one keep-alive handle */
     cs_xfer **pool; /* batch(): handles reused across batches */
     int npool;
     CURLM *multi; /* created on the first batch */
+    cs_watch *watch;
     cs_xfer_opts opts;
     int closed;
 } cs_session;

@@ -6,28 +6,41 @@
 
 static const char HEX[] = "0123456789ABCDEF";
 
-static int unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '~';
-}
+/* How each byte is written: 0 as it is (A-Z a-z 0-9 - _ . ~), 1 as '+' (space), 2 as %XX. */
+static const unsigned char ESCAPE[256] = {
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, /* ' ' .. '?' */
+    2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 0, /* '@' .. '_' */
+    2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 0, 2, /* '`' .. DEL */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
 
 size_t cs_form_escape(const char *s, size_t n, char *out)
 {
-    size_t i, o = 0;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (unreserved(c)) {
-            out[o++] = (char)c;
-        } else if (c == ' ') {
-            out[o++] = '+';
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    unsigned char any = 0;
+    char *o = out;
+    while (p < end) /* most keys and values have nothing to escape: one copy then */
+        any |= ESCAPE[*p++];
+    if (!any) {
+        cs_put(out, s, n);
+        return n;
+    }
+    for (p = (const unsigned char *)s; p < end; p++) {
+        if (ESCAPE[*p] == 0) {
+            *o++ = (char)*p;
+        } else if (ESCAPE[*p] == 1) {
+            *o++ = '+';
         } else {
-            out[o++] = '%';
-            out[o++] = HEX[c >> 4];
-            out[o++] = HEX[c & 15];
+            *o++ = '%';
+            *o++ = HEX[*p >> 4];
+            *o++ = HEX[*p & 15];
         }
     }
-    return o;
+    return (size_t)(o - out);
 }
 
 static int hexval(char c)
@@ -59,37 +72,38 @@ size_t cs_form_unescape(const char *s, size_t n, char *out)
     return o;
 }
 
-/* Append f's pairs to its arena as key=value&key=value, escaped; the caller reserved
- * sum(CS_FORM_MAX(klen + vlen) + 2) bytes past f->used. */
-void cs_form_append_pairs(cs_flat *f)
+size_t cs_form_room(const cs_flat *f)
 {
-    size_t i;
+    size_t i, room = 0;
+    for (i = 0; i < f->npairs; i++)
+        room += CS_FORM_MAX(CS_PAIR(f, i)->klen + CS_PAIR(f, i)->vlen) + 2;
+    return room;
+}
+
+size_t cs_form_write_pairs(const cs_flat *f, char *out)
+{
+    size_t i, n = 0;
     for (i = 0; i < f->npairs; i++) {
-        char *o = f->arena + f->used;
-        size_t n = 0;
+        const cs_pair *p = CS_PAIR(f, i);
         if (i)
-            o[n++] = '&';
-        n += cs_form_escape(CS_KEY(f, i), f->pairs[i].klen, o + n);
-        o[n++] = '=';
-        n += cs_form_escape(CS_VAL(f, i), f->pairs[i].vlen, o + n);
-        f->used += n;
+            out[n++] = '&';
+        n += cs_form_escape(p->key, p->klen, out + n);
+        out[n++] = '=';
+        n += cs_form_escape(p->val, p->vlen, out + n);
     }
+    return n;
 }
 
 /* core.form_encode{key = value, ...} -> body, keys sorted by bytes (upvalue 1: the scratch). */
 int cs_lua_form_encode(lua_State *L)
 {
-    size_t i, room = 0, start;
     cs_flat *f;
+    char *out;
     luaL_checktype(L, 1, LUA_TTABLE);
     f = cs_flat_scratch(L);
     cs_flatten(L, 1, f);
-    for (i = 0; i < f->npairs; i++)
-        room += CS_FORM_MAX(f->pairs[i].klen + f->pairs[i].vlen) + 2;
-    cs_flat_reserve(L, f, room);
-    start = f->used;
-    cs_form_append_pairs(f);
-    lua_pushlstring(L, f->arena + start, f->used - start);
+    out = cs_flat_out(L, f, cs_form_room(f) + 1);
+    cs_flat_push_out(L, f, cs_form_write_pairs(f, out));
     cs_flat_trim(f);
     return 1;
 }

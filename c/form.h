@@ -15,9 +15,12 @@ size_t cs_form_escape(const char *s, size_t n, char *out);
 /* Decode s[0..n) in place semantics into out (room for n); returns length. */
 size_t cs_form_unescape(const char *s, size_t n, char *out);
 
-/* Append f's pairs to f->arena at f->used as the form body (key=value joined by '&',
- * escaped); the caller has reserved CS_FORM_MAX(klen + vlen) + 2 bytes per pair. */
-void cs_form_append_pairs(cs_flat *f);
+/* Room for f's sorted pairs as a form body (CS_FORM_MAX(klen + vlen) + 2 per pair). */
+size_t cs_form_room(const cs_flat *f);
+
+/* Write f's sorted pairs into out (cs_form_room bytes) as the form body: key=value joined
+ * by '&', escaped; returns its length. */
+size_t cs_form_write_pairs(const cs_flat *f, char *out);
 
 /* core.form_encode: a closure whose upvalue 1 is the state's cs_flat scratch. */
 int cs_lua_form_encode(lua_State *L);

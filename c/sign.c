@@ -8,6 +8,17 @@
 
 #define DIGEST_MT "compshare.digest"
 
+/* Every byte as two lowercase hex digits. */
+static const char HEX2[] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 /* The state's SHA1: one context reused by every signature, and the digest fetched once
  * (OpenSSL 3: EVP_sha1() makes every EVP_DigestInit_ex fetch it again). */
 typedef struct {
@@ -47,54 +58,41 @@ void cs_sign_push_digest(lua_State *L)
         luaL_error(L, "compshare: out of memory");
 }
 
-/* Sign the flat pairs with d; writes 40 hex chars and a NUL into hex. When body is not
- * NULL, the form body (without Signature) is then written to f's arena and its offset and
- * length returned through body/bodylen. */
+/* Sign the flat pairs with d; writes 40 hex chars and a NUL into hex. When bodylen is not
+ * NULL, the form body (without Signature, with room for it) is then written to f->out and
+ * its length returned through bodylen. */
 static void sign_flat(lua_State *L, const digest *d, cs_flat *f, const char *key, size_t keylen,
-                      char hex[CS_SIG_HEX + 1], size_t *body, size_t *bodylen)
+                      char hex[CS_SIG_HEX + 1], size_t *bodylen)
 {
-    static const char digits[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0, j;
-    size_t i, text, room = 0;
-    char *out;
+    size_t i, room = f->bytes + keylen, form;
+    char *text, *out;
     int ok;
 
-    /* reserve the worst case once, so the arena does not move mid-loop: the string to sign
-     * (every key and value, then the key), then the form body when asked for */
-    for (i = 0; i < f->npairs; i++)
-        room += f->pairs[i].klen + f->pairs[i].vlen + (body ? CS_FORM_MAX(f->pairs[i].klen + f->pairs[i].vlen) + 2 : 0);
-    room += keylen + (body ? sizeof "&Signature=" + CS_SIG_HEX : 0);
-    cs_flat_reserve(L, f, room);
-    text = f->used;
-    out = f->arena + text;
+    if (bodylen && (form = cs_form_room(f) + sizeof "&Signature=" + CS_SIG_HEX) > room)
+        room = form;
+    text = out = cs_flat_out(L, f, room);
     for (i = 0; i < f->npairs; i++) {
-        memcpy(out, CS_KEY(f, i), f->pairs[i].klen);
-        out += f->pairs[i].klen;
-        memcpy(out, CS_VAL(f, i), f->pairs[i].vlen);
-        out += f->pairs[i].vlen;
+        const cs_pair *p = CS_PAIR(f, i);
+        out = cs_put(cs_put(out, p->key, p->klen), p->val, p->vlen);
     }
     memcpy(out, key, keylen);
     ok = EVP_DigestInit_ex(d->ctx, d->md, NULL) &&
-         EVP_DigestUpdate(d->ctx, f->arena + text, (size_t)(out - (f->arena + text)) + keylen) &&
+         EVP_DigestUpdate(d->ctx, text, (size_t)(out - text) + keylen) &&
          EVP_DigestFinal_ex(d->ctx, md, &mdlen);
-    memset(out, 0, keylen); /* no copy of the private key stays in the arena */
-    if (!ok)
+    memset(out, 0, keylen); /* no copy of the private key stays in the scratch */
+    if (!ok || mdlen * 2 != CS_SIG_HEX)
         luaL_error(L, "compshare: SHA1 failed");
-    for (j = 0; j < mdlen && j * 2 < CS_SIG_HEX; j++) {
-        hex[j * 2] = digits[md[j] >> 4];
-        hex[j * 2 + 1] = digits[md[j] & 15];
-    }
+    for (j = 0; j < CS_SIG_HEX / 2; j++)
+        memcpy(hex + j * 2, HEX2 + md[j] * 2, 2);
     hex[CS_SIG_HEX] = '\0';
-    if (!body)
-        return;
-    *body = f->used = text; /* the body overwrites the string to sign */
-    cs_form_append_pairs(f);
-    *bodylen = f->used - *body;
+    if (bodylen)
+        *bodylen = cs_form_write_pairs(f, text); /* the body overwrites the string to sign */
 }
 
 /* Check (params, private_key), flatten params into the state's scratch and sign them. */
-static cs_flat *sign_args(lua_State *L, char hex[CS_SIG_HEX + 1], size_t *body, size_t *bodylen)
+static cs_flat *sign_args(lua_State *L, char hex[CS_SIG_HEX + 1], size_t *bodylen)
 {
     size_t keylen;
     const char *key;
@@ -104,7 +102,7 @@ static cs_flat *sign_args(lua_State *L, char hex[CS_SIG_HEX + 1], size_t *body, 
     key = luaL_checklstring(L, 2, &keylen);
     f = cs_flat_scratch(L);
     cs_flatten(L, 1, f);
-    sign_flat(L, (const digest *)lua_touserdata(L, lua_upvalueindex(2)), f, key, keylen, hex, body, bodylen);
+    sign_flat(L, (const digest *)lua_touserdata(L, lua_upvalueindex(2)), f, key, keylen, hex, bodylen);
     return f;
 }
 
@@ -113,7 +111,7 @@ int cs_lua_sign(lua_State *L)
 {
     char hex[CS_SIG_HEX + 1];
 
-    cs_flat_trim(sign_args(L, hex, NULL, NULL));
+    cs_flat_trim(sign_args(L, hex, NULL));
     lua_pushlstring(L, hex, CS_SIG_HEX);
     return 1;
 }
@@ -121,17 +119,17 @@ int cs_lua_sign(lua_State *L)
 /* core.encode(params, private_key) -> body (with Signature), signature */
 int cs_lua_encode(lua_State *L)
 {
-    size_t body, bodylen;
+    size_t bodylen;
     char hex[CS_SIG_HEX + 1];
-    cs_flat *f = sign_args(L, hex, &body, &bodylen);
+    cs_flat *f = sign_args(L, hex, &bodylen);
     const char *sep = f->npairs ? "&Signature=" : "Signature=";
     size_t seplen = strlen(sep);
 
-    memcpy(f->arena + body + bodylen, sep, seplen);
+    memcpy(f->out + bodylen, sep, seplen);
     bodylen += seplen;
-    memcpy(f->arena + body + bodylen, hex, CS_SIG_HEX);
+    memcpy(f->out + bodylen, hex, CS_SIG_HEX);
     bodylen += CS_SIG_HEX;
-    lua_pushlstring(L, f->arena + body, bodylen); /* copied before a GC step can run */
+    cs_flat_push_out(L, f, bodylen);
     cs_flat_trim(f);
     lua_pushlstring(L, hex, CS_SIG_HEX);
     return 2;

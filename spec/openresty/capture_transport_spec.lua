@@ -83,6 +83,16 @@ describe("compshare.transport.capture", function()
     assert.equal("closed", fallback_got)
   end)
 
+  it("raises on a header that would split the request, drops the ones nginx writes", function()
+    local t = capture.new { location = "/a", fallback = fallback }
+    assert.has_error(function() t(req { headers = { ["X-A"] = "1\r\nX-Injected: 1" } }) end)
+    assert.has_error(function() t(req { headers = { ["Bad Name"] = "1" } }) end)
+    assert.has_error(function() t(req { headers = { ["X-A"] = "a\0b" } }) end)
+    assert.is_nil(captured)
+    assert(t(req { headers = { Host = "evil", ["Content-Length"] = "9", ["X-A"] = "1" } }))
+    assert.same({ compshare_header_x_a = "1" }, captured.opts.vars)
+  end)
+
   it("refuses a method it cannot map, before sending", function()
     local t = capture.new { location = "/a", fallback = fallback }
     local res, err = t(req { method = "PATCH" })

@@ -13,7 +13,9 @@
 --
 -- The request's headers reach the location as variables, `compshare_header_` and the name in
 -- lower case with "-" as "_" (U-Timestamp-Ms -> $compshare_header_u_timestamp_ms); the
--- location declares them and sets the headers from them. Its URL only matters to the fallback
+-- location declares them and sets the headers from them. A header that would split the
+-- request raises, as with the cosocket transport; Host, Content-Length, Connection and
+-- Transfer-Encoding are nginx's to write and are dropped. Its URL only matters to the fallback
 -- (the location's proxy_pass names the host), and its timeout is the location's proxy_*_timeout.
 --
 -- What goes to the fallback: requests made where there is no request to hang a subrequest on
@@ -24,6 +26,7 @@
 local capture = {}
 
 local core = require "compshare.core"
+local check_header = require("compshare.transport.ngx").check_header
 
 -- Phases where ngx.location.capture works.
 local CAPTURE_PHASES = { rewrite = true, access = true, content = true }
@@ -64,7 +67,10 @@ local function send_capture(c, req)
   local method = METHODS[req.method or "POST"]
   if not method then return nil, failure("transport", "method not supported over capture: " .. tostring(req.method), false) end
   local vars = {}
-  for name, value in pairs(req.headers or {}) do vars[var_name(tostring(name))] = tostring(value) end
+  for name, value in pairs(req.headers or {}) do
+    name, value = tostring(name), tostring(value)
+    if check_header(name, value) then vars[var_name(name)] = value end   -- raises on a bad one
+  end
   local res = ngx.location.capture(c.location, { method = method, body = req.body or "", vars = vars })
   if res.truncated then   -- nginx's upstream failed (connect, TLS, timeout, a dropped connection)
     local timeout = res.status == 504

@@ -102,9 +102,10 @@ local function remember(t, k, v)
   t[k] = v
 end
 
---- name, value (strings) -> the line to write, or nil for a header the transport writes itself.
--- Raises on a name or value that would split the request (a programming mistake).
-local function header_line(name, value)
+--- name, value (strings) -> true for a header to write, false for one the transport writes
+-- itself (Host, Content-Length, ...). Raises on a name or value that would split the request (a
+-- programming mistake). compshare.transport.capture checks its headers with it too.
+function ngx_transport.check_header(name, value)
   local keep = checked_names[name]
   if keep == nil then
     if find(name, "[%c:%s]") then error("compshare: bad HTTP header " .. ("%q"):format(name), 0) end
@@ -117,15 +118,17 @@ local function header_line(name, value)
     end
     remember(checked_values, value, true)
   end
-  return keep and (name .. ": " .. value) or nil
+  return keep
 end
+local check_header = ngx_transport.check_header
 
 --- The request head: request line, Host, the caller's headers, Content-Length.
 local function request_head(u, req, body)
   local method = req.method or "POST"
   local lines = { method .. " " .. u.path .. " HTTP/1.1", "Host: " .. u.authority }
   for name, value in pairs(req.headers or {}) do
-    lines[#lines + 1] = header_line(tostring(name), tostring(value))
+    name, value = tostring(name), tostring(value)
+    if check_header(name, value) then lines[#lines + 1] = name .. ": " .. value end
   end
   if #body > 0 or method == "POST" or method == "PUT" then
     lines[#lines + 1] = "Content-Length: " .. #body

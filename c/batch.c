@@ -6,6 +6,8 @@
  * while the caller is still preparing the rest, and asks for more in the time it would otherwise
  * spend waiting for answers. A bad request from a function raises when it is started; the
  * transfers still running are then left attached, and the next batch (or close) detaches them.
+ * With a digest function, each finished result is given to digest(i, result) once nothing is
+ * left to start (or at the end), and what it answers is the result.
  *
  * The multi handle is driven by curl_multi_socket_action over our own poll() of the sockets
  * libcurl asks us to watch: each turn runs only the transfers whose socket is ready or whose
@@ -209,12 +211,16 @@ typedef struct {
     lua_State *L;
     cs_session *s;
     int reqs, results, anchors, feed; /* stack indexes (feed: 0 for a list) */
+    int digest, queue;                /* stack indexes (digest: 0 when none) */
     int fetched, next;                /* requests in reqs so far; the next one to start */
+    int queued, digested;             /* results in queue so far; those given to digest */
     int active;
 } batch_state;
 
 /* Requests started together before libcurl is asked to send them. */
 #define CS_BATCH_CHUNK 32
+/* Results given to digest between two looks at the network. */
+#define CS_DIGEST_CHUNK 8
 
 /* Appends the feed's next request to reqs; 0 when it has no more (and is then dropped). */
 static int fetch(batch_state *b)
@@ -247,6 +253,26 @@ static void finish(batch_state *b, cs_xfer *x, CURLcode rc)
     lua_pushnil(b->L);
     lua_rawseti(b->L, b->anchors, x->index);
     cs_xfer_release(x);
+    if (b->digest) {
+        lua_pushinteger(b->L, x->index);
+        lua_rawseti(b->L, b->queue, ++b->queued);
+    }
+}
+
+/* Gives digest(i, result) at most `most` finished results; its answer replaces the result. */
+static void digest_some(batch_state *b, int most)
+{
+    lua_State *L = b->L;
+    for (; most > 0 && b->digested < b->queued; most--) {
+        int i;
+        lua_rawgeti(L, b->queue, ++b->digested);
+        i = (int)lua_tointeger(L, -1);
+        lua_pushvalue(L, b->digest);
+        lua_insert(L, -2);
+        lua_rawgeti(L, b->results, i);
+        lua_call(L, 2, 1);
+        lua_rawseti(L, b->results, i);
+    }
 }
 
 static void start(batch_state *b, int i)
@@ -309,7 +335,8 @@ static void abort_active(batch_state *b, CURLMcode mc)
 
 /* One turn: starts what the free slots allow (a chunk at most), lets libcurl send and receive,
  * collects what finished. Waits for the network only when there is nothing else to do; else,
- * once every slot is busy, fetches a chunk of the feed's requests ahead. */
+ * once every slot is busy, fetches a chunk of the feed's requests ahead, or when there is
+ * nothing left to start, digests a few finished results. */
 static void turn(batch_state *b, int k)
 {
     int i, more;
@@ -318,16 +345,18 @@ static void turn(batch_state *b, int k)
         start(b, b->next++);
     more = b->active < k ? has_next(b) : b->feed != 0;
     if (b->active > 0)
-        mc = wait_and_act(b->s->watch, more ? 0 : 1000);
+        mc = wait_and_act(b->s->watch, more || b->digested < b->queued ? 0 : 1000);
     collect(b);
-    if (mc == CURLM_OK && b->active >= k)
+    if (mc == CURLM_OK && b->active >= k && b->feed)
         for (i = 0; i < CS_BATCH_CHUNK && fetch(b); i++)
             ;
+    else if (!more)
+        digest_some(b, CS_DIGEST_CHUNK);
     if (mc != CURLM_OK)
         abort_active(b, mc);
 }
 
-/* Reads the arguments: reqs (checked up front when a list), concurrency. */
+/* Reads the arguments: reqs (checked up front when a list), concurrency, digest. */
 static int batch_args(lua_State *L, batch_state *b)
 {
     int i, k;
@@ -336,14 +365,17 @@ static int batch_args(lua_State *L, batch_state *b)
         luaL_checktype(L, 2, LUA_TTABLE);
     k = (int)luaL_optinteger(L, 3, CS_DEFAULT_CONCURRENCY);
     luaL_argcheck(L, k >= 1, 3, "concurrency must be at least 1");
-    lua_settop(L, 3);
+    if (!lua_isnoneornil(L, 4))
+        luaL_checktype(L, 4, LUA_TFUNCTION);
+    b->digest = lua_isnoneornil(L, 4) ? 0 : 4;
+    lua_settop(L, 4);
     if (b->feed) {
-        lua_newtable(L); /* 4: the requests fetched so far */
-        b->reqs = 4;
+        lua_newtable(L); /* 5: the requests fetched so far */
+        b->reqs = 5;
         b->fetched = 0;
         return k;
     }
-    lua_pushnil(L); /* 4: unused */
+    lua_pushnil(L); /* 5: unused */
     b->reqs = 2;
     b->fetched = (int)cs_rawlen(L, 2);
     for (i = 1; i <= b->fetched; i++) { /* raise on a bad request before anything is sent */
@@ -359,18 +391,21 @@ int cs_session_batch(lua_State *L)
     cs_session *s = cs_check_session(L);
     batch_state b;
     int k = batch_args(L, &b);
-    lua_createtable(L, b.fetched, 0);
-    lua_createtable(L, b.fetched, 0);
+    lua_createtable(L, b.fetched, 0); /* 6: results */
+    lua_createtable(L, b.fetched, 0); /* 7: anchors */
+    lua_newtable(L);                  /* 8: queue, the finished results not digested yet */
     b.L = L;
     b.s = s;
-    b.results = 5;
-    b.anchors = 6;
+    b.results = 6;
+    b.anchors = 7;
+    b.queue = 8;
     b.next = 1;
-    b.active = 0;
+    b.queued = b.digested = b.active = 0;
     if (has_next(&b) && ready_pool(s, k) != 0)
         return luaL_error(L, "compshare: out of memory setting up the batch");
     while (b.active > 0 || has_next(&b))
         turn(&b, k);
-    lua_settop(L, 5);
+    digest_some(&b, b.queued);
+    lua_settop(L, 6);
     return 1;
 }

@@ -284,6 +284,39 @@ describe("client:batch through a transport that takes its requests as they are p
     assert.equal(0, #listed.batches)  -- a transport given the list gets nothing
   end)
 
+  it("interprets the answers given to digest as they come, and the others once the batch is back", function()
+    local lines, digested = {}, {}
+    local t = { batch_feeds = true }
+    function t.batch(feed, _, digest)
+      local out = {}
+      for req in feed do out[#out + 1] = answer(req, { b = { error = { kind = "transport", message = "reset" } } }) end
+      for i = 1, #out, 2 do digested[#digested + 1] = digest(i, out[i]) end  -- 1 and 3 now
+      return out
+    end
+    local c = logging_client(t, lines)
+    local results = c:batch(calls_named { "a", "b", "c", "d" })
+    assert.same({ true, true }, digested)
+    assert.same({ true, false, true, true }, { results[1].ok, results[2].ok, results[3].ok, results[4].ok })
+    assert.same({ "a", "c", "d" }, { results[1].response.Name, results[3].response.Name, results[4].response.Name })
+    assert.same({ "transport", 1 }, { results[2].error.kind, results[2].error.attempts })
+  end)
+
+  it("raises what interpreting an answer given to digest raised, once the batch is back", function()
+    local finished = false
+    local t = { batch_feeds = true }
+    function t.batch(feed, _, digest)
+      local out = {}
+      for req in feed do out[#out + 1] = answer(req) end
+      for i = 1, #out do digest(i, out[i]) end
+      finished = true
+      return out
+    end
+    local c = client_with(t)
+    c.logger = function(line) if line:find("compshare <-", 1, true) then error("logger broke", 0) end end
+    assert.has_error(function() c:batch(calls_named { "a", "b" }) end, "logger broke")
+    assert.is_true(finished)
+  end)
+
   it("is fed through the default transport, which gives the list to one that does not take a function", function()
     local got
     package.loaded["compshare.transport.ngx"] = { new = function()

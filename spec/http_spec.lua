@@ -268,6 +268,27 @@ describe("HTTP through libcurl", function()
       assert.are.same({ 200, 200 }, { out[1].status, out[2].status })
     end)
 
+    it("batch gives each result to digest once, as it goes, and keeps what it answers", function()
+      local reqs = {}
+      for i = 1, 6 do
+        reqs[i] = { url = srv.url, timeout = 5, body = core.encode({ Action = "D" .. i, PublicKey = PUBLIC }, PRIVATE) }
+      end
+      reqs[3] = { url = ("http://127.0.0.1:%d/"):format(nginx.free_port()), timeout = 2 }
+      local seen, calls = {}, 0
+      local out = session:batch(reqs, 2, function(i, r)
+        calls = calls + 1
+        seen[i] = r.error or json.decode(r.body).Action
+        return "digested " .. i
+      end)
+      assert.are.equal(6, calls)
+      assert.are.same({ "D1Response", "D2Response", "connect", "D4Response", "D5Response", "D6Response" }, seen)
+      for i = 1, 6 do assert.are.equal("digested " .. i, out[i]) end
+      assert.has_error(function() session:batch(reqs, 2, "not a function") end)
+      assert.has_error(function() session:batch(reqs, 2, function() error("digest broke", 0) end) end, "digest broke")
+      local again = session:batch({ reqs[1] }, 1)  -- the session goes on
+      assert.are.equal(200, again[1].status)
+    end)
+
     it("close is idempotent and a closed session raises", function()
       session:close()
       session:close()

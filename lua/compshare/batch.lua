@@ -13,7 +13,8 @@
 -- others still are. The prepared requests go through the transport's
 -- `batch(reqs, concurrency)` when it has one (libcurl multi outside nginx,
 -- cosockets inside), else one after the other. Over libcurl the first calls
--- are sent while the rest are still being prepared; elsewhere every call is
+-- are sent while the rest are still being prepared, and answers are
+-- interpreted while the batch waits for the others; elsewhere every call is
 -- prepared first. A malformed call (not a table, no action) raises before
 -- anything is sent. Each
 -- answer is mapped like a single call's, so results[i] is
@@ -65,31 +66,60 @@ end
 
 -- A transport that says so (batch_feeds, its own field: not one a wrapper's __index shows)
 -- takes a function giving the next request instead of the list, and starts sending the first
--- requests while the rest are still being prepared.
+-- requests while the rest are still being prepared; it may also give each answer, as it comes,
+-- to a digest function (its third argument).
 local function feeds(transport)
   return type(transport) == "table" and rawget(transport, "batch_feeds") == true and transport.batch ~= nil
 end
 
--- Sends `what` (the list reqs, or for a transport that feeds, the function filling it); returns
--- a list of {res, err} in the order of reqs.
-local function send_all(transport, what, reqs, concurrency)
+-- A batch entry (a response, { error = err }, or nil) as res, terr.
+local function unwrap(r)
+  if r == nil then return nil, "the transport's batch gave no answer for this call" end
+  if r.error ~= nil then return nil, r.error end
+  return r
+end
+
+-- Sends the list reqs; returns a list of {res, err} in the same order.
+local function send_all(transport, reqs, concurrency)
   local answers = {}
   if type(transport) == "table" and transport.batch then
-    local out = transport.batch(what, concurrency)
-    for i = 1, #reqs do
-      local r = out[i]
-      if r == nil then
-        answers[i] = { nil, "the transport's batch gave no answer for this call" }
-      elseif r.error ~= nil then
-        answers[i] = { nil, r.error }
-      else
-        answers[i] = { r }
-      end
-    end
+    local out = transport.batch(reqs, concurrency)
+    for i = 1, #reqs do answers[i] = { unwrap(out[i]) } end
   else
     for i, req in ipairs(reqs) do answers[i] = { transport(req) } end
   end
   return answers
+end
+
+-- The answer (res or terr) of fed.reqs[j], interpreted into its call's result.
+local function take(client, fed, results, j, res, terr)
+  local action = fed.reqs[j].action
+  client:log_response(action, res, terr)
+  local data, err = Client.interpret(action, res, terr)
+  if data then
+    results[fed.index[j]] = { ok = true, response = data }
+  else
+    err.attempts = 1
+    err.retryable = retry.should_retry(err, client.retry_safe(action))
+    results[fed.index[j]] = { ok = false, error = client:scrub(err) }
+  end
+end
+
+-- Through a transport that feeds: the requests go as fed.feed prepares them, and each answer
+-- is interpreted when the transport gives it to digest (as the batch goes, between the network's
+-- events) or else once the batch is back. An error raised doing so is kept in fed.failed.
+local function send_fed(client, transport, fed, results, concurrency)
+  local done = {}
+  local function digest(j, r)
+    if fed.failed == nil and not done[j] then
+      done[j] = true
+      local ok, e = pcall(take, client, fed, results, j, unwrap(r))
+      if not ok then fed.failed = e end
+    end
+    return true
+  end
+  local out = transport.batch(fed.feed, concurrency, digest)
+  for j = 1, #fed.reqs do digest(j, out[j]) end
 end
 
 -- fed.feed() gives the next signed request of calls (nil after the last), preparing (and
@@ -142,26 +172,17 @@ function batch.run(client, calls, opts)
   for i = 1, #calls do unpack_call(i, calls[i]) end  -- raise on a malformed call before anything is sent
   local results, transport = {}, client.transport
   local fed = feeder(client, calls, opts.timeout or client.timeout, results)
-  local answers = {}
   if feeds(transport) then
-    answers = send_all(transport, fed.feed, fed.reqs, concurrency)
+    send_fed(client, transport, fed, results, concurrency)
   else
     for _ in fed.feed do end
-    if fed.failed == nil and #fed.reqs > 0 then answers = send_all(transport, fed.reqs, fed.reqs, concurrency) end
-  end
-  if fed.failed ~= nil then error(fed.failed, 0) end
-  for j, answer in ipairs(answers) do
-    local action = fed.reqs[j].action
-    client:log_response(action, answer[1], answer[2])
-    local data, err = Client.interpret(action, answer[1], answer[2])
-    if data then
-      results[fed.index[j]] = { ok = true, response = data }
-    else
-      err.attempts = 1
-      err.retryable = retry.should_retry(err, client.retry_safe(action))
-      results[fed.index[j]] = { ok = false, error = client:scrub(err) }
+    if fed.failed == nil and #fed.reqs > 0 then
+      for j, answer in ipairs(send_all(transport, fed.reqs, concurrency)) do
+        take(client, fed, results, j, answer[1], answer[2])
+      end
     end
   end
+  if fed.failed ~= nil then error(fed.failed, 0) end
   return results
 end
 

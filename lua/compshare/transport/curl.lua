@@ -16,12 +16,19 @@ function curl.new(opts)
     warn("WARNING: TLS verification is off (insecure = true)")
   end
   local session = core.session { verify = not opts.insecure, cainfo = opts.cainfo }
-  local t = { batch_feeds = true }  -- batch also takes a function giving the next request
-  function t.batch(reqs, concurrency)
-    local out = session:batch(reqs, concurrency)  -- nil: core.DEFAULTS.concurrency
-    for i, r in ipairs(out) do
-      if r.error then out[i] = { error = as_error(r.error, r.message, r.sent) } end
+  local function entry(r)
+    if r.error then return { error = as_error(r.error, r.message, r.sent) } end
+    return r
+  end
+  -- reqs: a list, or a function giving the next request; digest(i, answer), when given, gets
+  -- each answer as the batch goes, and the list returned holds what it answered.
+  local t = { batch_feeds = true }
+  function t.batch(reqs, concurrency, digest)
+    if digest then
+      return session:batch(reqs, concurrency, function(i, r) return digest(i, entry(r)) end)
     end
+    local out = session:batch(reqs, concurrency)  -- nil: core.DEFAULTS.concurrency
+    for i, r in ipairs(out) do out[i] = entry(r) end
     return out
   end
   function t.close() session:close() end

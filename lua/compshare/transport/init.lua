@@ -30,10 +30,13 @@ function transport.default(opts)
     return curl
   end
   return setmetatable({
-    batch_feeds = true,  -- reqs may be a function giving the next request (nil when done)
-    batch = function(reqs, concurrency)
+    -- reqs may be a function giving the next request (nil when done), and digest(i, answer) may
+    -- get answers as they come (see compshare.batch); a transport that takes neither gets the list.
+    batch_feeds = true,
+    batch = function(reqs, concurrency, digest)
       local t = pick()
-      if type(reqs) == "function" and not rawget(t, "batch_feeds") then reqs = drain(reqs) end
+      if rawget(t, "batch_feeds") then return t.batch(reqs, concurrency, digest) end
+      if type(reqs) == "function" then reqs = drain(reqs) end
       return t.batch(reqs, concurrency)
     end,
     close = function()

@@ -25,6 +25,10 @@ typedef struct {
     const char *err; /* the first problem, or NULL */
 } dec;
 
+/* The bytes that end an escape-free run of a string: the quote, a backslash and NUL (the text
+ * ends in one), so a scan needs one table look-up per byte and no bounds check. */
+static const unsigned char STOP[256] = {[0] = 1, ['"'] = 1, ['\\'] = 1};
+
 static int fail(dec *d, const char *what)
 {
     if (!d->err)
@@ -94,7 +98,7 @@ static int escaped_string(dec *d, const char *s)
     while (p < d->end && *p != '"') {
         const char *run = p;
         unsigned c, lo;
-        while (p < d->end && *p != '"' && *p != '\\')
+        while (!STOP[(unsigned char)*p])
             p++;
         luaL_addlstring(&b, run, (size_t)(p - run));
         if (p >= d->end || *p == '"')
@@ -147,9 +151,9 @@ bad_unicode:
 static int string(dec *d)
 {
     const char *s = ++d->p, *p = s;
-    while (p < d->end && *p != '"' && *p != '\\')
+    while (!STOP[(unsigned char)*p])
         p++;
-    if (p < d->end && *p == '"') { /* no escapes: straight from the text */
+    if (*p == '"') { /* no escapes: straight from the text */
         lua_pushlstring(d->L, s, (size_t)(p - s));
         d->p = p + 1;
         return 1;
@@ -244,7 +248,8 @@ static int container(dec *d, int object)
         return 1;
     }
     for (;;) {
-        luaL_checkstack(L, 4, "compshare: JSON text too deeply nested");
+        if ((n & 15) == 0) /* room for the next 16 members (2 slots each) and a string's buffer */
+            luaL_checkstack(L, 40, "compshare: JSON text too deeply nested");
         if (object) {
             skip_space(d);
             if (d->p >= d->end || *d->p != '"')

@@ -49,7 +49,13 @@ describe("core.json_decode", function()
       '{"a" 1}', '{"a":}', '{1:2}', '[', '{', '{"a"', '', '   ', 'nul', 'tru', 'true', 'false', 'null',
       ' [1] x', '[] []', '[]', '{}', '  {"k" : [ ] , "m":{ } }  ', '{"a":1,"a":2}', '{"a":{"b":[1,{"c":[]}]}}',
       ("["):rep(128) .. ("]"):rep(128), ("["):rep(129) .. ("]"):rep(129), '"\0inside"', '[1,"\0"]', '[1] \0 garbage',
+      '"abc\\', '"\\', '"', '{"a\0":1}', '{"a":"b\0"}', '["a\\"]', '["\\\\"]', '{"\\u0041":1}',
     } do agrees(text) end
+    -- members pending on the stack at every level: 127 levels of 40 members before the next one
+    local open = ('1,'):rep(40)
+    agrees(("[" .. open):rep(127) .. "1" .. ("]"):rep(127))
+    agrees(('{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"z":'):rep(100)
+      .. "0" .. ("}"):rep(100))
   end)
 
   it("agrees on large arrays and objects (tables made at their size past the stack batch)", function()

@@ -153,8 +153,9 @@ static void add_header_line(lua_State *L, cs_xfer *x, const char *name, size_t n
     x->headers = list;
 }
 
-/* Checks the headers table at t (nil or {name = value}); tells whether it names a User-Agent. */
-static int check_headers(lua_State *L, int t, int pos)
+/* Checks the headers table at t (nil or {name = value}) and, when x is not NULL, appends its
+ * "Name: value" lines to x->headers in the same pass; tells whether it names a User-Agent. */
+static int read_headers(lua_State *L, int t, int pos, cs_xfer *x)
 {
     int user_agent = 0;
     if (lua_isnil(L, t))
@@ -179,26 +180,11 @@ static int check_headers(lua_State *L, int t, int pos)
             bad_request(L, pos, lua_pushfstring(L, "header '%s' has a line break or NUL in its value", name));
         if (nlen == 10 && strncasecmp(name, "user-agent", 10) == 0)
             user_agent = 1;
+        if (x)
+            add_header_line(L, x, name, nlen, value, vlen);
         lua_pop(L, 2);
     }
     return user_agent;
-}
-
-/* Appends the "Name: value" lines of the checked headers table at t (nil or a table) to x->headers. */
-static void add_headers(lua_State *L, int t, cs_xfer *x)
-{
-    if (lua_isnil(L, t))
-        return;
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        size_t nlen, vlen;
-        const char *name, *value;
-        lua_pushvalue(L, -1);
-        value = lua_tolstring(L, -1, &vlen);
-        name = lua_tolstring(L, -3, &nlen);
-        add_header_line(L, x, name, nlen, value, vlen);
-        lua_pop(L, 2);
-    }
 }
 
 /* The method options. The handle keeps options between requests, so every path sets all
@@ -294,8 +280,9 @@ typedef struct {
 } request;
 
 /* Reads and checks the request table at idx: pushes its url, method, timeout, headers and
- * body (5 values, so the strings stay alive) and fills r; raises on a mistake. */
-static void read_request(lua_State *L, int idx, int pos, request *r)
+ * body (5 values, so the strings stay alive) and fills r; raises on a mistake. With x, the
+ * header lines go to x->headers as they are checked. */
+static void read_request(lua_State *L, int idx, int pos, request *r, cs_xfer *x)
 {
     size_t ulen = 0, mlen = 0;
     double timeout;
@@ -323,7 +310,7 @@ static void read_request(lua_State *L, int idx, int pos, request *r)
     r->fresh = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
     lua_pop(L, 1);
     lua_getfield(L, idx, "headers");
-    r->user_agent = check_headers(L, lua_gettop(L), pos);
+    r->user_agent = read_headers(L, lua_gettop(L), pos, x);
     r->blen = 0;
     r->body = opt_string(L, idx, pos, "body", &r->blen);
 }
@@ -337,7 +324,7 @@ void cs_xfer_check(lua_State *L, int idx, int pos)
 {
     int top = lua_gettop(L);
     request r;
-    read_request(L, absolute(L, idx), pos, &r);
+    read_request(L, absolute(L, idx), pos, &r, NULL);
     lua_settop(L, top);
 }
 
@@ -346,14 +333,13 @@ CURLcode cs_xfer_prepare(lua_State *L, int idx, int pos, const cs_xfer_opts *o, 
     int top = lua_gettop(L);
     request r;
 
-    read_request(L, absolute(L, idx), pos, &r);
-    if (!x->configured)
-        set_constant(o, x);
     curl_slist_free_all(x->headers);
     x->headers = curl_slist_append(NULL, "Expect:"); /* no 100-continue round trip */
     if (!x->headers)
         luaL_error(L, "compshare: out of memory");
-    add_headers(L, top + 4, x);
+    read_request(L, absolute(L, idx), pos, &r, x); /* on a mistake, the next prepare frees the list */
+    if (!x->configured)
+        set_constant(o, x);
     x->body.len = x->head.len = 0;
     x->too_big = x->no_memory = 0;
     x->nobody = !r.body && strcmp(r.method, "HEAD") == 0; /* set_method sets NOBODY for it */

@@ -126,14 +126,35 @@ static int is_header_value(const char *s, size_t len)
     return strlen(s) == len && !strpbrk(s, "\r\n");
 }
 
-/* Appends "Name: value" to x->headers ("Name;" is curl's way to send an empty value), built
+/* Puts the NUL-terminated line of len bytes at x->tail, the next place in x's header list, which
+ * is kept from the last request: a node holding a line of the same length is rewritten in place
+ * (the lines are mostly the last request's, and U-Timestamp-Ms keeps its length), which saves a
+ * malloc and a free per line; otherwise the rest of the old list goes and the line is appended. */
+static int put_line(cs_xfer *x, const char *line, size_t len)
+{
+    struct curl_slist *n = *x->tail;
+    if (n && strlen(n->data) == len) {
+        memcpy(n->data, line, len);
+    } else {
+        *x->tail = NULL;
+        curl_slist_free_all(n);
+        n = curl_slist_append(NULL, line);
+        if (!n)
+            return -1;
+        *x->tail = n;
+    }
+    x->tail = &n->next;
+    return 0;
+}
+
+/* Puts "Name: value" in x's header list ("Name;" is curl's way to send an empty value), built
  * in a stack buffer when it fits (no Lua string per header). */
 static void add_header_line(lua_State *L, cs_xfer *x, const char *name, size_t nlen, const char *value,
                             size_t vlen)
 {
     char small[256], *line;
     size_t len = nlen + (vlen ? 2 + vlen : 1);
-    struct curl_slist *list;
+    int rc;
     line = len < sizeof small ? small : malloc(len + 1);
     if (!line)
         luaL_error(L, "compshare: out of memory");
@@ -145,12 +166,11 @@ static void add_header_line(lua_State *L, cs_xfer *x, const char *name, size_t n
         line[nlen] = ';';
     }
     line[len] = '\0';
-    list = curl_slist_append(x->headers, line);
+    rc = put_line(x, line, len);
     if (line != small)
         free(line);
-    if (!list)
+    if (rc != 0)
         luaL_error(L, "compshare: out of memory");
-    x->headers = list;
 }
 
 /* Checks the headers table at t (nil or {name = value}) and, when x is not NULL, appends its
@@ -333,11 +353,12 @@ CURLcode cs_xfer_prepare(lua_State *L, int idx, int pos, const cs_xfer_opts *o, 
     int top = lua_gettop(L);
     request r;
 
-    curl_slist_free_all(x->headers);
-    x->headers = curl_slist_append(NULL, "Expect:"); /* no 100-continue round trip */
-    if (!x->headers)
+    x->tail = &x->headers;
+    if (put_line(x, "Expect:", 7) != 0) /* no 100-continue round trip */
         luaL_error(L, "compshare: out of memory");
-    read_request(L, absolute(L, idx), pos, &r, x); /* on a mistake, the next prepare frees the list */
+    read_request(L, absolute(L, idx), pos, &r, x); /* on a mistake, the next prepare rewrites the list */
+    curl_slist_free_all(*x->tail); /* what is left of the last request's list */
+    *x->tail = NULL;
     if (!x->configured)
         set_constant(o, x);
     x->body.len = x->head.len = 0;
@@ -551,8 +572,6 @@ void cs_xfer_release(cs_xfer *x)
     if (x->head.cap > SMALL_BUFFER)
         buf_free(&x->head);
     x->body.len = x->head.len = 0;
-    curl_slist_free_all(x->headers);
-    x->headers = NULL;
 }
 
 void cs_xfer_free(cs_xfer *x, CURLM *multi)

@@ -25,7 +25,8 @@ typedef struct {
 
 typedef struct {
     CURL *easy;
-    struct curl_slist *headers;
+    struct curl_slist *headers; /* kept between requests, rewritten by the next (xfer.c, put_line) */
+    struct curl_slist **tail;   /* while a request is prepared: where its next header line goes */
     int nobody;             /* a HEAD request: its Content-Length sizes no buffer */
     cs_buf body, head;
     int too_big, no_memory; /* why a write callback stopped the transfer */
@@ -57,7 +58,7 @@ int cs_xfer_result(lua_State *L, cs_xfer *x, CURLcode rc);
 /* Pushes {error=kind, message=, sent=} or the response: the batch form of a result. */
 void cs_xfer_result_entry(lua_State *L, cs_xfer *x, CURLcode rc);
 
-/* Frees buffers that grew large and the header list; keeps the handle. */
+/* Frees buffers that grew large; keeps the handle and the header list. */
 void cs_xfer_release(cs_xfer *x);
 
 /* Creates the easy handle of a zeroed x; 0 on success. */

@@ -27,6 +27,16 @@ local SERVER = [==[
         if ngx.req.get_method() ~= "HEAD" then ngx.print(("0123456789"):rep(math.floor(n / 10) + 1):sub(1, n)) end
       }
     }
+    location = /headers {
+      content_by_lua_block {
+        local lines = {}
+        for k, v in pairs(ngx.req.get_headers()) do
+          if k:find("^x%-") then lines[#lines + 1] = k .. "=" .. (type(v) == "table" and table.concat(v, "|") or v) end
+        end
+        table.sort(lines)
+        ngx.print(table.concat(lines, "\n"))
+      }
+    }
     location = /wait { content_by_lua_block { ngx.sleep(0.3) ngx.print("late") } }
 ]==]
 
@@ -92,6 +102,28 @@ describe("a reused easy handle", function()
     res = assert(session:batch({ { url = srv.url .. "echo", method = "GET" },
                                  { url = srv.url .. "echo", method = "GET", headers = { ["User-Agent"] = "b/1" } } }))
     assert.are.same({ session_agent, "b/1" }, { res[1].headers["x-agent"], res[2].headers["x-agent"] })
+  end)
+
+  it("sends each request's own header lines, however they differ from the last request's", function()
+    local function sent(headers)
+      local res = assert(session:request { url = srv.url .. "headers", method = "GET", headers = headers })
+      return res.body
+    end
+    local long = ("L"):rep(300)
+    local steps = {
+      { { ["X-A"] = "1", ["X-B"] = "22" }, "x-a=1\nx-b=22" },
+      { { ["X-A"] = "2", ["X-B"] = "33" }, "x-a=2\nx-b=33" },                  -- same lengths: rewritten
+      { { ["X-A"] = "2" }, "x-a=2" },                                        -- shorter list
+      { nil, "" },
+      { { ["X-A"] = "9", ["X-B"] = long, ["X-C"] = "" }, "x-a=9\nx-b=" .. long .. "\nx-c=" },
+      { { ["X-B"] = "1", ["X-Ab"] = "0" }, "x-ab=0\nx-b=1" },                   -- other names, other lengths
+      { { ["X-A"] = 7, ["X-D"] = "four" }, "x-a=7\nx-d=four" },
+    }
+    for i, step in ipairs(steps) do assert.are.equal(step[2], sent(step[1]), "step " .. i) end
+    -- a refused header leaves no half-written list behind for the next request
+    assert.has_error(function() sent { ["X-A"] = "1", ["Bad Name"] = "x" } end)
+    assert.are.equal("x-a=5", sent { ["X-A"] = "5" })
+    for i, step in ipairs(steps) do assert.are.equal(step[2], sent(step[1]), "again, step " .. i) end
   end)
 
   it("applies each request's timeout, also when it goes back to an earlier one", function()

@@ -216,7 +216,9 @@ function Client:send(req, call_opts)
   local max = check_retries(call_opts.max_retries) or self.max_retries
   local safe = self.retry_safe(action)
   req.retry_safe = safe
-  local secret, logger = secrets[self], self.logger
+  -- rawget: a client made without a logger has no such field, and self.logger would go on to
+  -- the class's handler for missing names (compshare.api) on every call
+  local secret, logger = secrets[self], rawget(self, "logger")
   req.timeout = call_opts.timeout or self.timeout
   local attempt = 1
   while true do

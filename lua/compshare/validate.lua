@@ -158,6 +158,11 @@ end
 
 local HUGE = math.huge
 
+-- ascii_len(s) is #s exactly when s is all ASCII: utf8.len counts a character per byte only then
+-- (Lua 5.3+; a C loop, ~1/5 of the pattern's cost on a 40-byte string); Lua 5.1 and LuaJIT
+-- have no utf8 and use the pattern.
+local ascii_len = utf8 and utf8.len or function(s) return find(s, "[\128-\255]") and -1 or #s end
+
 local function finite(v)
   return v == v and v ~= HUGE and v ~= -HUGE
 end
@@ -341,7 +346,7 @@ function check_fields(t, node, n, obj, defaults, out)
       -- checker says whether and why it is wrong.
       local want, fine = f.scalar, false
       if want == "string" then
-        fine = type(v) == "string" and #v <= validate.MAX_STRING and not find(v, "[\128-\255]") and not (v == "" and f.nonempty)
+        fine = type(v) == "string" and #v <= validate.MAX_STRING and ascii_len(v) == #v and not (v == "" and f.nonempty)
       elseif want == "bool" then
         fine = v == true or v == false or v == "true" or v == "false"
       elseif want and type(v) == "number" then

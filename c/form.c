@@ -23,7 +23,9 @@ size_t cs_form_escape(const char *s, size_t n, char *out)
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     unsigned char any = 0;
     char *o = out;
-    while (p < end) /* most keys and values have nothing to escape: one copy then */
+    for (; p + 4 <= end; p += 4) /* most keys and values have nothing to escape: one copy then */
+        any |= ESCAPE[p[0]] | ESCAPE[p[1]] | ESCAPE[p[2]] | ESCAPE[p[3]];
+    while (p < end)
         any |= ESCAPE[*p++];
     if (!any) {
         cs_put(out, s, n);

@@ -21,6 +21,17 @@ describe("core.form_encode", function()
     assert.are.equal("S=a+b+%0A%00", core.form_encode { S = "a b \n\0" })
   end)
 
+  it("writes each of the 256 bytes the same wherever it falls in a value (the check reads 4 at a time)", function()
+    for c = 0, 255 do
+      local ch = string.char(c)
+      local want = ch:find("^[A-Za-z0-9_.~-]$") and ch or (ch == " " and "+" or ("%%%02X"):format(c))
+      for pad = 0, 5 do
+        local before, after = ("a"):rep(pad), ("b"):rep(5 - pad)
+        assert.are.equal("V=" .. before .. want .. after, core.form_encode { V = before .. ch .. after })
+      end
+    end
+  end)
+
   it("keeps empty strings as key=", function()
     assert.are.equal("A=&B=x", core.form_encode { A = "", B = "x" })
   end)

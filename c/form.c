@@ -76,10 +76,7 @@ size_t cs_form_unescape(const char *s, size_t n, char *out)
 
 size_t cs_form_room(const cs_flat *f)
 {
-    size_t i, room = 0;
-    for (i = 0; i < f->npairs; i++)
-        room += CS_FORM_MAX(CS_PAIR(f, i)->klen + CS_PAIR(f, i)->vlen) + 2;
-    return room;
+    return CS_FORM_MAX(f->bytes) + 2 * f->npairs; /* '=' and '&' for each pair */
 }
 
 size_t cs_form_write_pairs(const cs_flat *f, char *out)

@@ -15,7 +15,7 @@ size_t cs_form_escape(const char *s, size_t n, char *out);
 /* Decode s[0..n) in place semantics into out (room for n); returns length. */
 size_t cs_form_unescape(const char *s, size_t n, char *out);
 
-/* Room for f's sorted pairs as a form body (CS_FORM_MAX(klen + vlen) + 2 per pair). */
+/* Room for f's sorted pairs as a form body: CS_FORM_MAX of all their bytes, 2 more a pair. */
 size_t cs_form_room(const cs_flat *f);
 
 /* Write f's sorted pairs into out (cs_form_room bytes) as the form body: key=value joined

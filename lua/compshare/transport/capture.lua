@@ -26,7 +26,8 @@
 local capture = {}
 
 local core = require "compshare.core"
-local check_header = require("compshare.transport.ngx").check_header
+local ngx_transport = require "compshare.transport.ngx"
+local check_header = ngx_transport.check_header
 
 -- Phases where ngx.location.capture works.
 local CAPTURE_PHASES = { rewrite = true, access = true, content = true }
@@ -93,27 +94,11 @@ local function send(c, req)
   return send_capture(c, req)
 end
 
---- reqs sent by `concurrency` light threads: results in order, a response or { error = err }.
+--- reqs sent by `concurrency` light threads (ngx_transport.run_threads), or by the fallback
+-- outside the phases where a subrequest can be made.
 local function batch(c, reqs, concurrency)
   if not CAPTURE_PHASES[ngx and ngx.get_phase and ngx.get_phase()] then return c.fallback.batch(reqs, concurrency) end
-  local n, next_i, out = #reqs, 0, {}
-  local function worker()
-    while next_i < n do
-      next_i = next_i + 1
-      local i = next_i
-      local res, err = send(c, reqs[i])
-      out[i] = res or { error = err }
-    end
-  end
-  local threads = {}
-  for j = 1, math.max(1, math.min(concurrency or core.DEFAULTS.concurrency, n)) do threads[j] = ngx.thread.spawn(worker) end
-  local first_error
-  for _, th in ipairs(threads) do
-    local ok, err = ngx.thread.wait(th)
-    if not ok and not first_error then first_error = err end
-  end
-  if first_error then error(first_error, 0) end
-  return out
+  return ngx_transport.run_threads(function(req) return send(c, req) end, reqs, concurrency)
 end
 
 --- new(opts) -> transport: callable with a request; t.batch(reqs, concurrency); t.close().

@@ -421,14 +421,16 @@ local function send(c, req)
   return exchange(c, u, req, head, body, deadline, connect_s)
 end
 
---- reqs sent by `concurrency` light threads: results in order, a response or { error = err }.
-local function batch(c, reqs, concurrency)
+--- send_one(reqs[i]) for every request, from `concurrency` light threads (ngx.thread):
+-- results in order, a response or `{ error = err }`; an error raised in a thread is raised
+-- once every thread is done. Shared by this transport and `compshare.transport.capture`.
+function ngx_transport.run_threads(send_one, reqs, concurrency)
   local n, next_i, out = #reqs, 0, {}
   local function worker()
     while next_i < n do
       next_i = next_i + 1
       local i = next_i
-      local res, err = send(c, reqs[i])
+      local res, err = send_one(reqs[i])
       out[i] = res or { error = err }
     end
   end
@@ -447,7 +449,9 @@ end
 function ngx_transport.new(opts)
   local c = settings(opts or {})
   local t = {}
-  function t.batch(reqs, concurrency) return batch(c, reqs, concurrency) end
+  function t.batch(reqs, concurrency)
+    return ngx_transport.run_threads(function(req) return send(c, req) end, reqs, concurrency)
+  end
   --- Pooled connections belong to nginx; nothing to release here.
   function t.close() end
   return setmetatable(t, { __call = function(_, req) return send(c, req) end })

@@ -4,7 +4,8 @@
  * reqs is a list of request tables, checked before anything is sent, or a function that gives
  * the next one (nil when there are no more): the batch then starts sending the first requests
  * while the caller is still preparing the rest, and asks for more in the time it would otherwise
- * spend waiting for answers. A bad request from a function raises when it is started; the
+ * spend waiting for answers (it sets up `concurrency` handles: the caller, knowing how many
+ * requests there can be, passes no more). A bad request from a function raises when started; the
  * transfers still running are then left attached, and the next batch (or close) detaches them.
  * With a digest function, each finished result is given to digest(i, result) once nothing is
  * left to start (or at the end), and what it answers is the result.

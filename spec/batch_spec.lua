@@ -245,6 +245,10 @@ describe("client:batch through a transport that takes its requests as they are p
     local results = logging_client(t, lines):batch(calls, { concurrency = 3 })
     assert.equal(1, #t.batches)
     assert.same({ kind = "function", concurrency = 3, prepared = { 1, 2, 3 } }, t.batches[1])
+    logging_client(t, {}):batch(calls, { concurrency = 1000 })  -- no more slots than calls
+    assert.equal(4, t.batches[2].concurrency)
+    assert.same({}, logging_client(t, {}):batch({}, { concurrency = 5 }))
+    assert.equal(2, #t.batches)  -- no calls: the transport is not asked
     assert.same({ true, false, true, true }, { results[1].ok, results[2].ok, results[3].ok, results[4].ok })
     assert.same({ "a", "b", "c" }, { results[1].response.Name, results[3].response.Name, results[4].response.Name })
     assert.equal("validation", results[2].error.kind)

@@ -173,7 +173,9 @@ function batch.run(client, calls, opts)
   local results, transport = {}, client.transport
   local fed = feeder(client, calls, opts.timeout or client.timeout, results)
   if feeds(transport) then
-    send_fed(client, transport, fed, results, concurrency)
+    if #calls > 0 then  -- never more in flight than calls (the transport sets up that many slots)
+      send_fed(client, transport, fed, results, math.min(concurrency, #calls))
+    end
   else
     for _ in fed.feed do end
     if fed.failed == nil and #fed.reqs > 0 then

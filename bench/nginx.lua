@@ -106,10 +106,11 @@ return function(ctx)
         ratio = got / proxy, ratio_means = "x proxy_pass", target = ">= 0.6", pass = got / proxy >= 0.6 }
       -- The worker is saturated, so its CPU per request is what sets the rate; it moves much
       -- less than the rate with the other load on a shared machine.
-      rows[#rows + 1] = { what = "  front worker CPU per request (us)", value = us,
+      -- (at smoke sizes the worker's CPU can read 0 ticks: no ratio to give then)
+      if us > 0 and proxy_us > 0 then rows[#rows + 1] = { what = "  front worker CPU per request (us)", value = us,
         base_what = "the same for proxy_pass (us)", base = proxy_us,
         ratio = proxy_us / us, ratio_means = "x proxy_pass (rate it allows)", target = ">= 0.6",
-        pass = proxy_us / us >= 0.6 }
+        pass = proxy_us / us >= 0.6 } end
     end
     return rows
   end)

@@ -8,12 +8,38 @@ local json = require "cjson.safe"
 
 local app = {}
 
-local sockets_made = 0
+-- sockets made, sockets open now (made and not yet given back by setkeepalive or close),
+-- and the most open at once since the last reset: the driver tells overlap from these
+-- counts, never from a clock.
+local sockets_made, sockets_open, sockets_peak = 0, 0, 0
+local function given_back(method)
+  return function(sock, ...)
+    sockets_open = sockets_open - 1
+    return method(sock, ...)
+  end
+end
 local function count_cosockets()
   local tcp = ngx.socket.tcp
   ngx.socket.tcp = function(...)  -- luacheck: ignore 122
-    sockets_made = sockets_made + 1
-    return tcp(...)
+    sockets_made, sockets_open = sockets_made + 1, sockets_open + 1
+    if sockets_open > sockets_peak then sockets_peak = sockets_open end
+    local sock, err = tcp(...)
+    if not sock then return sock, err end
+    local methods = {}  -- the socket's methods, bound to it; setkeepalive and close counted
+    return setmetatable({}, { __index = function(_, name)
+      local method = sock[name]
+      if type(method) ~= "function" then return method end
+      if name == "setkeepalive" or name == "close" then method = given_back(method) end
+      methods[name] = methods[name] or function(_, ...) return method(sock, ...) end
+      return methods[name]
+    end })
+  end
+  -- every real (blocking) sleep of the SDK's, counted for /ping
+  local core = require "compshare.core"
+  local sleep = core.sleep
+  core.sleep = function(s)
+    ngx.shared.e2e:incr("real_sleeps", 1, 0)
+    return sleep(s)
   end
 end
 
@@ -82,7 +108,7 @@ end
 
 --- GET /ping: answers at once with the number of calls in flight.
 function app.ping()
-  reply { inflight = ngx.shared.e2e:get("inflight") or 0 }
+  reply { inflight = ngx.shared.e2e:get("inflight") or 0, real_sleeps = ngx.shared.e2e:get("real_sleeps") or 0 }
 end
 
 --- GET /batch?n=N: client:batch of N slow calls, all at once.
@@ -91,10 +117,11 @@ function app.batch()
   local calls = {}
   for i = 1, n do calls[i] = { "DescribeCompShareImages", { ImageType = "System", Offset = i } } end
   ngx.update_time()
-  local t0, before = ngx.now(), sockets_made
-  local results = client_for("slow"):batch(calls, { concurrency = n })
-  local out = { n = #results, ok = 0, offsets = {}, errors = {},
-                elapsed = elapsed_since(t0), cosockets = sockets_made - before }
+  local t0, before, open = ngx.now(), sockets_made, sockets_open
+  sockets_peak = open
+  local results = client_for("slow"):batch(calls, { concurrency = tonumber(ngx.var.arg_concurrency) or n })
+  local out = { n = #results, ok = 0, offsets = {}, errors = {}, elapsed = elapsed_since(t0),
+                cosockets = sockets_made - before, most_open = sockets_peak - open }
   for i, r in ipairs(results) do
     if r.ok then
       out.ok = out.ok + 1

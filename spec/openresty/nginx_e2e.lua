@@ -200,8 +200,7 @@ describe("compshare inside nginx (cosockets)", function()
     local call = data.calls[1]
     assert.equal("timeout", call.error.kind)
     assert.is_true(call.error.maybe_applied)
-    -- ngx.now() has millisecond resolution: 0.1999998 is a 0.2 s timeout
-    assert.is_true(call.elapsed >= 0.2 - 0.005 and call.elapsed < 0.5, "elapsed " .. call.elapsed)
+    -- /slow answers after 0.5 s: a timeout, not an answer, says the 0.2 s limit ended the call
     _, data = get(port, ("/call?base=http://127.0.0.1:%d/"):format(nginx.free_port()))
     call = data.calls[1]
     assert.equal("transport", call.error.kind)
@@ -217,25 +216,22 @@ describe("compshare inside nginx (cosockets)", function()
   end)
 
   it("keeps the worker serving while 20 calls wait 500 ms on the upstream", function()
-    local t0 = socket.gettime()
     local pending = {}
     for i = 1, 20 do pending[i] = send_get(port, "/slow") end
     -- all 20 have reached the handler and wait on the upstream ...
     assert.is_true(wait_for(function() return select(2, get(port, "/ping")).inflight == 20 end, 0.4),
       "the 20 calls were never all in flight")
-    -- ... and meanwhile another location on the same worker answers at once
-    local ping_status, ping, took = get(port, "/ping")
+    -- ... and meanwhile another location on the same worker answers, while all 20 still
+    -- wait (counted, not timed: a blocked worker could answer only once they were done)
+    local ping_status, ping = get(port, "/ping")
     assert.equal(200, ping_status)
     assert.equal(20, ping.inflight)
-    assert.is_true(took < 0.1, ("/ping took %.3f s while 20 calls were in flight"):format(took))
     for _, c in ipairs(pending) do
       local s, outcome = read_answer(c)
       assert.equal(200, s)
       assert.is_true(outcome.ok, outcome.error and outcome.error.text)
-      assert.is_true(outcome.elapsed >= 0.5)
     end
-    local total = socket.gettime() - t0
-    assert.is_true(total < 2, ("20 calls of 500 ms took %.2f s: they did not overlap"):format(total))
+    assert.equal(0, select(2, get(port, "/ping")).real_sleeps)
   end)
 
   it("client:batch runs its calls concurrently on cosocket threads", function()
@@ -244,8 +240,8 @@ describe("compshare inside nginx (cosockets)", function()
     assert.same({}, data.errors)
     assert.equal(20, data.ok)
     for i = 1, 20 do assert.equal(i, data.offsets[i]) end  -- results in order
-    assert.is_true(data.elapsed < 1.5, ("batch of 20 x 500 ms took %.2f s"):format(data.elapsed))
     assert.is_true(data.cosockets >= 20)
+    assert.equal(20, data.most_open)   -- all 20 connections open at once: the calls overlapped
   end)
 
   describe("the example handler (examples/openresty/)", function()
@@ -278,9 +274,8 @@ describe("compshare inside nginx (cosockets)", function()
       local finished = wait_for(function()
         local _, j = get(port, ("/jobs?id=%d"):format(started.job))
         job = j
-        -- the worker stays responsive while the job waits
-        local _, _, took = get(port, "/ping")
-        assert.is_true(took < 0.1, ("/ping took %.3f s during the job"):format(took))
+        -- the worker stays responsive while the job waits: it never sleeps for real
+        assert.equal(0, select(2, get(port, "/ping")).real_sleeps)
         return j.state ~= "running"
       end, 20)
       assert.is_true(finished, "the job did not finish: " .. json.encode(job))

@@ -32,4 +32,19 @@ function fixtures.rep(x, n)
   return out
 end
 
+--- fn() with the process's real sleep (compshare.core.sleep, under util.sleep) counted:
+-- -> the number of real sleeps it made, then fn's results. Shows a run on a simulated clock
+-- is instant without timing it.
+function fixtures.real_sleeps(fn)
+  local core = require "compshare.core"
+  local real, n = core.sleep, 0
+  core.sleep = function(s) n = n + 1; return real(s) end
+  local function finish(ok, ...)
+    core.sleep = real
+    if not ok then error((...), 0) end
+    return n, ...
+  end
+  return finish(pcall(fn))
+end
+
 return fixtures

@@ -163,6 +163,14 @@ end
 -- Response header names seen before -> their lower-case form (bounded like checked_names).
 local field_names, n_field_names = {}, 0
 
+-- headers[lname] = value, its trailing blanks cut; a repeated name is joined by ", ".
+local function add_field(headers, lname, value)
+  local last = byte(value, -1)
+  if last == 32 or last == 9 then value = value:match("^(.-)%s*$") end
+  local seen = headers[lname]
+  headers[lname] = seen and (seen .. ", " .. value) or value
+end
+
 --- The header lines after the status line, from `pos` (at the status line's end), in the
 -- common shape only: "\r\n" or "\n" before each line, a name of no spaces or control
 -- characters followed at once by ":", no CR inside a line. Plain finds and byte tests, no
@@ -193,11 +201,7 @@ local function fields_fast(text, pos, n)
     if nl then stop = byte(text, nl - 1) == 13 and nl - 2 or nl - 1 end
     local cr = find(text, "\r", v, true)
     if cr and cr <= stop then return nil end
-    local value = sub(text, v, stop)
-    local last = byte(value, -1)
-    if last == 32 or last == 9 then value = value:match("^(.-)%s*$") end
-    local seen = headers[lname]
-    headers[lname] = seen and (seen .. ", " .. value) or value
+    add_field(headers, lname, sub(text, v, stop))
     pos = stop + 1
   end
   return headers
@@ -209,11 +213,7 @@ local function fields_exact(text, pos, n)
   while pos <= n do
     local _, e, name, value = find(text, "^\r?\n([^:%s]+)[ \t]*:[ \t]*([^\r\n]*)", pos)
     if not e then return nil end
-    local last = byte(value, -1)
-    if last == 32 or last == 9 then value = value:match("^(.-)%s*$") end
-    name = name:lower()
-    local seen = headers[name]
-    headers[name] = seen and (seen .. ", " .. value) or value
+    add_field(headers, name:lower(), value)
     pos = e + 1
   end
   return headers

@@ -94,7 +94,7 @@ end
 -- The answer (res or terr) of fed.reqs[j], interpreted into its call's result.
 local function take(client, fed, results, j, res, terr)
   local action = fed.reqs[j].action
-  client:log_response(action, res, terr)
+  if fed.logger then client:log_response(action, res, terr) end
   local data, err = Client.interpret(action, res, terr)
   if data then
     results[fed.index[j]] = { ok = true, response = data }
@@ -127,14 +127,16 @@ end
 -- position; a refused call's result goes in results. An error raised while preparing is kept
 -- in fed.failed (the feed then gives nil) for run to raise once what was sent is back.
 local function feeder(client, calls, timeout, results)
-  local fed, i = { reqs = {}, index = {} }, 0
+  -- rawget, once: a client made without a logger has no such field, and client.logger would go
+  -- on to the class's handler for missing names (compshare.api) twice a call
+  local fed, i = { reqs = {}, index = {}, logger = rawget(client, "logger") }, 0
   local function next_request()
     while i < #calls do
       i = i + 1
       local req, err = prepare(client, unpack_call(i, calls[i]))
       if req then
         req.timeout = timeout
-        client:log_request(req)
+        if fed.logger then client:log_request(req) end
         local n = #fed.reqs + 1
         fed.reqs[n], fed.index[n] = req, i
         return req

@@ -329,48 +329,4 @@ describe("validate", function()
       assert.equal("GpuType", (validate.closest("gputype", { "GPU", "GpuType", "CPU" })))
     end)
   end)
-
-  -- validate.check keeps one root node and one problem list for the checks it runs (a check
-  -- with no problem makes no table): these are the ways that could go wrong.
-  describe("the tables a check reuses", function()
-    local function key_that(f)  -- a table key: its __tostring runs when the unknown key is reported
-      return setmetatable({}, { __tostring = function() return f() end })
-    end
-
-    it("a list of problems stays the caller's: later checks neither change it nor see it", function()
-      local first = check("DescribeCompShareImages", { ImageType = "Custom" })
-      assert.equal(1, #first)
-      assert.is_nil(check("DescribeCompShareImages", { ImageType = "App" }))
-      local other = check("DescribeCompShareImages", { ImageType = 7, Bogus = 1 })
-      assert.are_not.equal(first, other)
-      assert.equal(1, #first)
-      assert.equal("ImageType", first[1].path)
-    end)
-
-    it("a check run from a __tostring during another gets its own answer; the outer one keeps its own", function()
-      local inner
-      local params = { ImageType = "Custom", [key_that(function()
-        inner = check("DescribeCompShareImages", { ImageType = "Other" })
-        return "k"
-      end)] = 1 }
-      local outer = check("DescribeCompShareImages", params)
-      assert.is_table(inner)
-      assert.equal(1, #inner)
-      assert.equal("ImageType", inner[1].path)
-      assert.matches('"Other"', inner[1].message, 1, true)
-      assert.is_table(problem_at(outer, "ImageType"))
-      assert.matches('"Custom"', problem_at(outer, "ImageType").message, 1, true)
-      assert.is_nil(check("DescribeCompShareImages", { ImageType = "App" }))
-    end)
-
-    it("an error raised during a check (a __tostring's) goes to the caller and leaves the next check right", function()
-      local params = { ImageType = "Custom", [key_that(function() error("boom", 0) end)] = 1 }
-      local ok, e = pcall(check, "DescribeCompShareImages", params)
-      assert.is_false(ok)
-      assert.equal("boom", e)
-      assert.is_nil(check("DescribeCompShareImages", { ImageType = "App" }))
-      local again = check("DescribeCompShareImages", { ImageType = "Custom" })
-      assert.equal(1, #again)
-    end)
-  end)
 end)

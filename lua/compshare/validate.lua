@@ -764,34 +764,6 @@ end
 
 local NO_PARAMS = {}
 
--- The root node and the problem list of a check, made once: a check with no problem (the usual
--- one) makes no table of its own. A check run while another is under way (a __tostring reached
--- by a message) gets fresh ones; a list of problems is handed out as a copy.
-local ROOT, SCRATCH, busy = { depth = 0 }, {}, false
-
-local function run_check(request, params, defaults, root, out)
-  out.more, out.left = 0, validate.MAX_VALUES
-  if type(params) ~= "table" then
-    add(out, "", "params must be a table, got " .. type(params))
-  else
-    root.t = params
-    local n = entries(params, nil, nil, out)
-    if n then check_fields(params, root, n, request, defaults, out) end
-    local rules = request.rules
-    for i = 1, #rules do
-      local rule = rules[i]
-      local r, test = rule[1], rule[2]
-      if test then each(r, params, out, test, rule[3]) else RULES[r.kind](r, params, out) end
-    end
-    root.t = nil
-  end
-  local more = out.more
-  out.more, out.left = nil, nil
-  if more > 0 then out[#out + 1] = { path = "", message = ("and %d more problem(s)"):format(more) } end
-  if #out == 0 then return nil end
-  return table.move(out, 1, #out, 1, {})
-end
-
 --- Check params for one action. `a`: the action's spec entry (or its name);
 -- defaults: client-level values of common fields ({Region=, Zone=, ProjectId=}).
 -- Returns nil when all is well, else the list of problems.
@@ -805,13 +777,25 @@ end
 function validate.check(a, params, defaults)
   local request = requests[a] or request_of(a)
   if params == nil then params = NO_PARAMS end
-  if busy then return run_check(request, params, defaults, { depth = 0 }, {}) end
-  busy = true
-  for i = #SCRATCH, 1, -1 do SCRATCH[i] = nil end
-  local ok, problems = pcall(run_check, request, params, defaults, ROOT, SCRATCH)
-  busy, ROOT.t = false, nil
-  if not ok then error(problems, 0) end
-  return problems
+  local out = { more = 0, left = validate.MAX_VALUES }
+  if type(params) ~= "table" then
+    add(out, "", "params must be a table, got " .. type(params))
+  else
+    local root = { t = params, depth = 0 }
+    local n = entries(params, nil, nil, out)
+    if n then check_fields(params, root, n, request, defaults, out) end
+    local rules = request.rules
+    for i = 1, #rules do
+      local rule = rules[i]
+      local r, test = rule[1], rule[2]
+      if test then each(r, params, out, test, rule[3]) else RULES[r.kind](r, params, out) end
+    end
+  end
+  local more = out.more
+  out.more, out.left = nil, nil
+  if more > 0 then out[#out + 1] = { path = "", message = ("and %d more problem(s)"):format(more) } end
+  if #out > 0 then return out end
+  return nil
 end
 
 return validate

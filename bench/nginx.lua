@@ -7,6 +7,7 @@
 -- the upstream and the load generator to another (when there are two).
 local lib = require "lib"
 local nginx = require "support.nginx"
+local capture_location = require "support.capture_location"
 
 local CONNECTIONS = 16
 
@@ -52,20 +53,7 @@ return function(ctx)
       content_by_lua_block { require("ngx_sdk").handle_capture() }
     }
     # compshare.transport.capture's location, as docs/OPENRESTY.md declares it (plain http here)
-    location = /compshare_api {
-      internal;
-      set $compshare_header_content_type $compshare_header_content_type;
-      set $compshare_header_user_agent $compshare_header_user_agent;
-      set $compshare_header_u_timestamp_ms $compshare_header_u_timestamp_ms;
-      proxy_pass_request_headers off;
-      proxy_set_header Content-Type $compshare_header_content_type;
-      proxy_set_header User-Agent $compshare_header_user_agent;
-      proxy_set_header U-Timestamp-Ms $compshare_header_u_timestamp_ms;
-      proxy_set_header Connection "";
-      proxy_http_version 1.1;
-      proxy_next_upstream off;
-      proxy_pass http://back/;
-    }]]):format(back.url, #lib.IMAGES_BODY, back.url, #lib.IMAGES_BODY),
+%s]]):format(back.url, #lib.IMAGES_BODY, back.url, #lib.IMAGES_BODY, capture_location("http://back/")),
   }
   local ok, rows = pcall(function()
     local cpus = tonumber(lib.capture("nproc")) or 1

@@ -19,22 +19,7 @@ local function make_cert(dir, name)
 end
 
 -- The internal location of docs/OPENRESTY.md, for plain http to `upstream compshare_api`.
-local LOCATION = [[
-    location = /compshare_api {
-      internal;
-      set $compshare_header_content_type $compshare_header_content_type;
-      set $compshare_header_user_agent $compshare_header_user_agent;
-      set $compshare_header_u_timestamp_ms $compshare_header_u_timestamp_ms;
-      proxy_pass_request_headers off;
-      proxy_set_header Content-Type $compshare_header_content_type;
-      proxy_set_header User-Agent $compshare_header_user_agent;
-      proxy_set_header U-Timestamp-Ms $compshare_header_u_timestamp_ms;
-      proxy_set_header Connection "";
-      proxy_http_version 1.1;
-      proxy_next_upstream off;
-      proxy_pass http://compshare_api/;
-    }
-]]
+local LOCATION = require("support.capture_location")("http://compshare_api/")
 
 -- The same location to https (upstream `up`) with a certificate to check against (`ca`).
 -- nginx's kept-alive upstream connections belong to the upstream block, whichever location

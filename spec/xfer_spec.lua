@@ -54,6 +54,12 @@ describe("a reused easy handle", function()
     return { res.headers["x-method"], res.headers["x-body-length"], res.body }
   end
 
+  -- The echo location's answer header `name` for a GET with the fields of req.
+  local function echoed(name, req)
+    req.url, req.method = srv.url .. "echo", "GET"
+    return assert(session:request(req)).headers[name]
+  end
+
   it("sends each request with its own method and body, whatever came before", function()
     assert.are.same({ "HEAD", "0", "" }, echo { method = "HEAD" })
     assert.are.same({ "GET", "0", "got:" }, echo { method = "GET" })           -- NOBODY cleared
@@ -84,10 +90,7 @@ describe("a reused easy handle", function()
   end)
 
   it("sends the session's User-Agent only when the request names none, in any case and order", function()
-    local function agent(headers)
-      local res = assert(session:request { url = srv.url .. "echo", method = "GET", headers = headers })
-      return res.headers["x-agent"]
-    end
+    local function agent(headers) return echoed("x-agent", { headers = headers }) end
     local session_agent = agent(nil)
     assert.matches("^compshare%-lua/", session_agent)
     assert.equal("mine/1", agent { ["User-Agent"] = "mine/1" })
@@ -137,10 +140,7 @@ describe("a reused easy handle", function()
   end)
 
   it("gives each request with retry_safe = false a new connection, and the next read the kept one", function()
-    local function conn(retry_safe)
-      local res = assert(session:request { url = srv.url .. "echo", method = "GET", retry_safe = retry_safe })
-      return res.headers["x-connection"]
-    end
+    local function conn(retry_safe) return echoed("x-connection", { retry_safe = retry_safe }) end
     local kept = conn(nil)
     assert.equal(kept, conn(true))
     local seen = { [kept] = true }

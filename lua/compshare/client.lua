@@ -139,6 +139,13 @@ local function header(res, name)
   return h[name] or h[name:upper()]
 end
 
+-- nil, the error made of fields for an answer that came back: the request id is read here
+-- only, from the answer's headers, when there is an error to carry it.
+local function answer_error(res, fields)
+  fields.request_id = header(res, "x-ucloud-request-uuid")
+  return nil, errors.new(fields)
+end
+
 --- Map a transport answer (or failure) to response, or nil, err.
 -- The headers are read only for an error (its request_id, retry_after): a successful answer
 -- never makes the curl transport build its header table (c/xfer.c makes it on first access).
@@ -158,33 +165,30 @@ function Client.interpret(action, res, terr)
   end
   local status = tonumber(res.status) or 0
   if status >= 400 then
-    return nil, errors.new { kind = "http", code = status, action = action,
-      request_id = header(res, "x-ucloud-request-uuid"),
+    return answer_error(res, { kind = "http", code = status, action = action,
       message = "HTTP " .. status .. (res.body and #res.body > 0 and (": " .. res.body:sub(1, 200):gsub("%s+", " ")) or ""),
       retryable = retry.status_retryable(status), maybe_applied = status >= 500,
-      retry_after = retry.parse_retry_after(header(res, "retry-after"), util.now()) }
+      retry_after = retry.parse_retry_after(header(res, "retry-after"), util.now()) })
   end
   local body = res.body
   if body == nil or body == "" then
-    return nil, errors.new { kind = "decode", code = status, action = action,
-      request_id = header(res, "x-ucloud-request-uuid"), message = "empty response body", maybe_applied = true }
+    return answer_error(res, { kind = "decode", code = status, action = action,
+      message = "empty response body", maybe_applied = true })
   end
   local data, derr = json.decode(body)
   if type(data) ~= "table" then
-    return nil, errors.new { kind = "decode", code = status, action = action,
-      request_id = header(res, "x-ucloud-request-uuid"),
-      message = "response is not a JSON object: " .. tostring(derr or type(data)), maybe_applied = true }
+    return answer_error(res, { kind = "decode", code = status, action = action,
+      message = "response is not a JSON object: " .. tostring(derr or type(data)), maybe_applied = true })
   end
   local code = json.number(data.RetCode)
   if code == nil then
-    return nil, errors.new { kind = "decode", code = status, action = action,
-      request_id = header(res, "x-ucloud-request-uuid"), message = "response has no RetCode", maybe_applied = true }
+    return answer_error(res, { kind = "decode", code = status, action = action,
+      message = "response has no RetCode", maybe_applied = true })
   end
   data.RetCode = code
   if code ~= 0 then
-    return nil, errors.new { kind = "api", code = code, action = action,
-      request_id = header(res, "x-ucloud-request-uuid"),
-      message = tostring(data.Message or ""), retryable = retry.retcode_retryable(code), response = data }
+    return answer_error(res, { kind = "api", code = code, action = action,
+      message = tostring(data.Message or ""), retryable = retry.retcode_retryable(code), response = data })
   end
   return data
 end
